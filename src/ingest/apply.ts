@@ -1,0 +1,274 @@
+// Applying a batch of valid rows to the system of record inside one transaction, with the meaning of
+// applying them one by one in file order: resolve parents and references, load the stored records the
+// batch touches, walk the rows (a later row sees an earlier one's effect), then write every touched
+// record with one multi-row upsert and one audit row per changed field of an existing record.
+import type { Kysely, Transaction } from 'kysely';
+import type { RowError } from '../ledger/runs.js';
+import { chunks } from '../ledger/runs.js';
+import type { Database } from '../store/schema.js';
+import { type ImportTemplate, keyFields, PARENT_FIELD, storedColumns } from '../templates/types.js';
+import { KEEP, type StoredValue } from './cells.js';
+import type { ValidRow } from './rows.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+// biome-ignore lint/suspicious/noExplicitAny: record tables are addressed by template data
+type AnyDb = Kysely<any> | Transaction<any>;
+
+export interface PendingRow {
+  row: number;
+  cells: string[];
+  valid: ValidRow;
+}
+
+export interface RejectedRow {
+  row: number;
+  cells: string[];
+  problems: RowError[];
+}
+
+export interface BatchOutcome {
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: RejectedRow[];
+}
+
+export interface BatchTarget {
+  template: ImportTemplate;
+  firmId: string;
+  runId: number | null;
+  /** Who made the change: `run:<id>`, `dry-run` or `user:<name>`. */
+  by: string;
+  maxParams: number;
+}
+
+interface Parent {
+  id: number;
+  employerId: number;
+}
+
+interface RecordState {
+  id?: number;
+  fields: Record<string, StoredValue>;
+  dirty: boolean;
+}
+
+const SEP = '\u0001';
+
+async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[]) {
+  const found = new Map<string, Parent>();
+  if (t.parent === 'none') return found;
+  const employers = [...new Set(rows.map((r) => r.valid.parentKeys[0]))];
+  if (t.parent === 'employer') {
+    const got = await db
+      .selectFrom('employers')
+      .select(['id', 'employer_code'])
+      .where('firm_id', '=', firmId)
+      .where('employer_code', 'in', employers)
+      .execute();
+    for (const e of got) found.set(e.employer_code, { id: e.id, employerId: e.id });
+    return found;
+  }
+  const employees = [...new Set(rows.map((r) => r.valid.parentKeys[1]))];
+  const got = await db
+    .selectFrom('clients')
+    .innerJoin('employers', 'employers.id', 'clients.employer_id')
+    .select(['clients.id', 'clients.employer_id', 'employers.employer_code', 'clients.employee_id'])
+    .where('clients.firm_id', '=', firmId)
+    .where('employers.employer_code', 'in', employers)
+    .where('clients.employee_id', 'in', employees)
+    .execute();
+  for (const c of got) found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
+  return found;
+}
+
+function parentProblem(t: ImportTemplate, keys: string[]): RowError {
+  if (t.parent === 'employer') {
+    return {
+      row: 0,
+      column: 'EmployerID',
+      value: keys[0],
+      message: `employer "${keys[0]}" does not exist for this firm (send it in company_Details_import first)`,
+    };
+  }
+  return {
+    row: 0,
+    column: 'EmployeeID',
+    value: keys[1],
+    message:
+      `no client with EmployerID "${keys[0]}" and EmployeeID "${keys[1]}" ` +
+      '(send it in fn_Details_Data_import first)',
+  };
+}
+
+/** Per referencing column: the set of `employerId SEP value` that exist. */
+async function resolveReferences(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[], parents: Map<string, Parent>) {
+  const out = new Map<string, Set<string>>();
+  for (const col of t.columns) {
+    if (!col.ref) continue;
+    const values = [...new Set(rows.map((r) => r.valid.values[col.field!]).filter((v) => typeof v === 'string'))];
+    const employerIds = [...new Set([...parents.values()].map((p) => p.employerId))];
+    const have = new Set<string>();
+    if (values.length > 0 && employerIds.length > 0) {
+      let q = db
+        .selectFrom(col.ref.table)
+        .select(['employer_id', col.ref.field])
+        .where('firm_id', '=', firmId)
+        .where('employer_id', 'in', employerIds)
+        .where(col.ref.field, 'in', values);
+      for (const [f, v] of Object.entries(col.ref.where)) q = q.where(f, '=', v);
+      for (const r of await q.execute()) have.add(r.employer_id + SEP + r[col.ref.field]);
+    }
+    out.set(col.field!, have);
+  }
+  return out;
+}
+
+async function loadExisting(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[], parents: Map<string, Parent>) {
+  const keys = keyFields(t);
+  const existing = new Map<string, RecordState>();
+  const [by, values] =
+    t.parent === 'none'
+      ? [keys[0], [...new Set(rows.map((r) => r.valid.values[keys[0]]))]]
+      : [PARENT_FIELD[t.parent], [...new Set([...parents.values()].map((p) => p.id))]];
+  if (values.length === 0) return existing;
+  const fields = storedColumns(t).map((c) => c.field!);
+  const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
+  for (const part of chunks(values, 10000)) {
+    const got = await db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(by, 'in', part).execute();
+    for (const r of got) {
+      const { id, ...rest } = r;
+      existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
+    }
+  }
+  return existing;
+}
+
+export async function applyBatch(db: Db, target: BatchTarget, rows: PendingRow[], now: string): Promise<BatchOutcome> {
+  const { template: t, firmId } = target;
+  const adb = db as AnyDb;
+  const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
+  const parents = await resolveParents(adb, t, firmId, rows);
+  const refs = await resolveReferences(adb, t, firmId, rows, parents);
+  const state = await loadExisting(adb, t, firmId, rows, parents);
+  const keys = keyFields(t);
+  const fields = storedColumns(t).map((c) => c.field!);
+  const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
+  const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
+
+  for (const r of rows) {
+    const problems: RowError[] = [];
+    let parent: Parent | undefined;
+    if (t.parent !== 'none') {
+      parent = parents.get(r.valid.parentKeys.join(SEP));
+      if (!parent) problems.push({ ...parentProblem(t, r.valid.parentKeys), row: r.row });
+    }
+    for (const col of t.columns) {
+      const v = r.valid.values[col.field ?? ''];
+      if (!col.ref || !parent || typeof v !== 'string') continue;
+      if (!refs.get(col.field!)!.has(parent.employerId + SEP + v)) {
+        problems.push({ row: r.row, column: col.name, value: v, message: `"${v}" ${col.ref.message}` });
+      }
+    }
+    const incoming: Record<string, StoredValue | typeof KEEP> = { ...r.valid.values };
+    if (parentField && parent) incoming[parentField] = parent.id;
+    const key = keys.map((k) => incoming[k]).join(SEP);
+    const rec = problems.length === 0 ? state.get(key) : undefined;
+    if (problems.length === 0 && !rec) {
+      for (const col of storedColumns(t)) {
+        if (col.required && incoming[col.field!] === KEEP) {
+          problems.push({
+            row: r.row,
+            column: col.name,
+            value: String(r.cells[t.columns.indexOf(col)] ?? ''),
+            message: `${col.name} is required: "Zoom No Update" keeps a stored value, and this record is new`,
+          });
+        }
+      }
+    }
+    if (problems.length > 0) {
+      outcome.rejected.push({ row: r.row, cells: r.cells, problems });
+      continue;
+    }
+    if (!rec) {
+      const rec2: RecordState = { fields: {}, dirty: true };
+      if (parentField) rec2.fields[parentField] = parent!.id;
+      for (const f of fields) rec2.fields[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
+      state.set(key, rec2);
+      outcome.created++;
+      continue;
+    }
+    let changed = false;
+    for (const f of fields) {
+      const v = incoming[f];
+      if (v === KEEP) continue;
+      const old = rec.fields[f] ?? null;
+      if (old !== v) {
+        audits.push({ rec, field: f, old, now: v });
+        rec.fields[f] = v;
+        changed = true;
+      }
+    }
+    if (changed) {
+      rec.dirty = true;
+      outcome.updated++;
+    } else outcome.unchanged++;
+  }
+
+  await writeRecords(adb, target, [...state.values()].filter((s) => s.dirty), keys, parentField, fields, now);
+  const auditRows = audits.map((a) => ({
+    firm_id: firmId,
+    table_name: t.table,
+    record_id: a.rec.id!,
+    field: a.field,
+    old_value: a.old === null ? null : String(a.old),
+    new_value: a.now === null ? null : String(a.now),
+    changed_at: now,
+    run_id: target.runId,
+    changed_by: target.by,
+  }));
+  for (const part of chunks(auditRows, Math.floor(target.maxParams / 9))) {
+    await adb.insertInto('audit').values(part).execute();
+  }
+  return outcome;
+}
+
+async function writeRecords(
+  db: AnyDb,
+  target: BatchTarget,
+  dirty: RecordState[],
+  keys: string[],
+  parentField: string | undefined,
+  fields: string[],
+  now: string,
+): Promise<void> {
+  if (dirty.length === 0) return;
+  const all = parentField ? [parentField, ...fields] : fields;
+  const rows = dirty.map((s) => {
+    const row: Record<string, StoredValue> = { firm_id: target.firmId };
+    for (const f of all) row[f] = s.fields[f] ?? null;
+    row.created_at = now;
+    row.updated_at = now;
+    row.created_run_id = target.runId;
+    row.updated_run_id = target.runId;
+    row.updated_by = target.by;
+    return row;
+  });
+  const update = [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'];
+  const byKey = new Map(dirty.map((s) => [keys.map((k) => s.fields[k]).join(SEP), s]));
+  const perRow = Object.keys(rows[0]).length;
+  for (const part of chunks(rows, Math.floor(target.maxParams / perRow))) {
+    const done = await db
+      .insertInto(target.template.table)
+      .values(part)
+      .onConflict((oc) =>
+        oc.columns(['firm_id', ...keys]).doUpdateSet((eb) => Object.fromEntries(update.map((f) => [f, eb.ref(`excluded.${f}`)]))),
+      )
+      .returning(['id', ...keys])
+      .execute();
+    for (const r of done) {
+      const s = byKey.get(keys.map((k) => r[k]).join(SEP));
+      if (s) s.id = r.id;
+    }
+  }
+}

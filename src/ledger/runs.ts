@@ -1,0 +1,211 @@
+// The run ledger: one row per import or export run with its status, counts and checkpoint, the
+// problems of each rejected row, and billing usage. Statuses are the product's words.
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database, RunTable } from '../store/schema.js';
+import { billingPeriodStart } from './periods.js';
+
+export type RunStatus = 'running' | 'completed' | 'incomplete' | 'interrupted';
+
+export interface RowCounts {
+  total: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+export interface RowError {
+  row: number;
+  column: string;
+  value: string;
+  message: string;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const emptyCounts = (): RowCounts => ({ total: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 });
+
+export function countsOf(run: Selectable<RunTable>): RowCounts {
+  return {
+    total: run.rows_total,
+    created: run.rows_created,
+    updated: run.rows_updated,
+    unchanged: run.rows_unchanged,
+    rejected: run.rows_rejected,
+  };
+}
+
+const countColumns = (c: RowCounts) => ({
+  rows_total: c.total,
+  rows_created: c.created,
+  rows_updated: c.updated,
+  rows_unchanged: c.unchanged,
+  rows_rejected: c.rejected,
+});
+
+export interface NewRun {
+  firmId: string;
+  kind: 'import' | 'export';
+  template: string;
+  fileName: string;
+  filePath?: string;
+  sha256?: string;
+  status: RunStatus;
+  billedRows?: number;
+  message?: string;
+  warnings?: string[];
+}
+
+export async function createRun(db: Db, r: NewRun): Promise<number> {
+  const now = new Date().toISOString();
+  const row = await db
+    .insertInto('runs')
+    .values({
+      firm_id: r.firmId,
+      kind: r.kind,
+      template: r.template,
+      file_name: r.fileName,
+      file_path: r.filePath ?? null,
+      file_sha256: r.sha256 ?? null,
+      status: r.status,
+      started_at: now,
+      finished_at: r.status === 'running' ? null : now,
+      billed_rows: r.billedRows ?? 0,
+      message: r.message ?? null,
+      warnings: r.warnings && r.warnings.length > 0 ? JSON.stringify(r.warnings) : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** A run of the same file left 'running' by a crash: the next attempt resumes it. */
+export async function findResumableRun(db: Db, firmId: string, sha256: string, template: string) {
+  return db
+    .selectFrom('runs')
+    .selectAll()
+    .where('firm_id', '=', firmId)
+    .where('file_sha256', '=', sha256)
+    .where('template', '=', template)
+    .where('status', '=', 'running')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+}
+
+/** The last finished run of the same content, if this file is a repeat. */
+export async function findRepeat(db: Db, firmId: string, sha256: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .select('id')
+    .where('firm_id', '=', firmId)
+    .where('file_sha256', '=', sha256)
+    .where('kind', '=', 'import')
+    .where('status', 'in', ['completed', 'incomplete'])
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return row ? Number(row.id) : undefined;
+}
+
+export async function markRepeat(db: Db, runId: number, of: number): Promise<void> {
+  await db.updateTable('runs').set({ repeat_of_run_id: of }).where('id', '=', runId).execute();
+}
+
+/** Records a committed batch's counts and the last row it covered; runs inside the batch's transaction. */
+export async function checkpoint(db: Db, runId: number, counts: RowCounts, lastRow: number): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ ...countColumns(counts), checkpoint_row: lastRow })
+    .where('id', '=', runId)
+    .execute();
+}
+
+export async function recordRejected(
+  db: Db,
+  runId: number,
+  firmId: string,
+  rows: ReadonlyArray<{ row: number; cells: string[]; problems: RowError[] }>,
+  maxParams: number,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const errors = rows.flatMap((r) =>
+    r.problems.map((p) => ({
+      run_id: runId,
+      firm_id: firmId,
+      row_number: r.row,
+      column_name: p.column,
+      value: p.value.length > 1000 ? `${p.value.slice(0, 1000)}…` : p.value,
+      message: p.message,
+    })),
+  );
+  for (const part of chunks(errors, Math.floor(maxParams / 6))) await db.insertInto('run_errors').values(part).execute();
+  const raw = rows.map((r) => ({ run_id: runId, firm_id: firmId, row_number: r.row, cells: JSON.stringify(r.cells) }));
+  for (const part of chunks(raw, Math.floor(maxParams / 4))) {
+    await db
+      .insertInto('rejected_rows')
+      .values(part)
+      .onConflict((oc) => oc.columns(['run_id', 'row_number']).doNothing())
+      .execute();
+  }
+}
+
+export async function finishRun(
+  db: Db,
+  runId: number,
+  f: { status: RunStatus; counts?: RowCounts; message?: string | null; resultFile?: string | null; billedRows?: number },
+): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({
+      status: f.status,
+      finished_at: new Date().toISOString(),
+      ...(f.counts ? countColumns(f.counts) : {}),
+      ...(f.message !== undefined ? { message: f.message } : {}),
+      ...(f.resultFile !== undefined ? { result_file: f.resultFile } : {}),
+      ...(f.billedRows !== undefined ? { billed_rows: f.billedRows } : {}),
+    })
+    .where('id', '=', runId)
+    .execute();
+}
+
+export async function runErrors(db: Db, runId: number): Promise<RowError[]> {
+  const rows = await db
+    .selectFrom('run_errors')
+    .select(['row_number', 'column_name', 'value', 'message'])
+    .where('run_id', '=', runId)
+    .orderBy('row_number')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ row: r.row_number, column: r.column_name, value: r.value ?? '', message: r.message }));
+}
+
+export async function rejectedRows(db: Db, runId: number): Promise<Map<number, string[]>> {
+  const rows = await db
+    .selectFrom('rejected_rows')
+    .select(['row_number', 'cells'])
+    .where('run_id', '=', runId)
+    .orderBy('row_number')
+    .execute();
+  return new Map(rows.map((r) => [r.row_number, JSON.parse(r.cells) as string[]]));
+}
+
+/** Rows billed to the firm in the billing period that contains `now`. */
+export async function usedAllowance(
+  db: Db,
+  firm: { id: string; timezone: string; billingPeriod: 'month' | 'year' },
+  now = new Date(),
+): Promise<number> {
+  const since = billingPeriodStart(now, firm.timezone, firm.billingPeriod).toISOString();
+  const row = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('billed_rows'), eb.val(0)).as('used'))
+    .where('firm_id', '=', firm.id)
+    .where('kind', '=', 'import')
+    .where('started_at', '>=', since)
+    .executeTakeFirst();
+  return Number(row?.used ?? 0);
+}
+
+export function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  const n = Math.max(1, size);
+  for (let i = 0; i < items.length; i += n) yield items.slice(i, i + n);
+}

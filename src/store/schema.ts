@@ -1,0 +1,138 @@
+// Row types of the system of record and the ledger, as Kysely sees them.
+import type { Generated } from 'kysely';
+
+export interface FirmTable {
+  id: string;
+  name: string;
+  timezone: string;
+  zoom_no_update: number;
+  record_limit: number | null;
+  billing_period: string;
+  export_date_format: string;
+  sftp_password_hash: string | null;
+  sftp_public_key: string | null;
+  created_at: string;
+}
+
+/** Columns every record table has; the template's own columns come on top (see migrations). */
+export interface RecordBase {
+  id: Generated<number>;
+  firm_id: string;
+  created_at: string;
+  updated_at: string;
+  created_run_id: number | null;
+  updated_run_id: number | null;
+  updated_by: string;
+}
+// biome-ignore lint/suspicious/noExplicitAny: record tables are described by template data, not by types
+export type RecordTable = RecordBase & { [column: string]: any };
+
+export interface AuditTable {
+  id: Generated<number>;
+  firm_id: string;
+  table_name: string;
+  record_id: number;
+  field: string;
+  old_value: string | null;
+  new_value: string | null;
+  changed_at: string;
+  run_id: number | null;
+  changed_by: string;
+}
+
+export interface KbEntryTable {
+  id: Generated<number>;
+  firm_id: string;
+  list_name: string;
+  value: string;
+  created_at: string;
+}
+
+export interface RunTable {
+  id: Generated<number>;
+  firm_id: string;
+  kind: string;
+  template: string;
+  file_name: string;
+  file_path: string | null;
+  file_sha256: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  rows_total: Generated<number>;
+  rows_created: Generated<number>;
+  rows_updated: Generated<number>;
+  rows_unchanged: Generated<number>;
+  rows_rejected: Generated<number>;
+  billed_rows: Generated<number>;
+  checkpoint_row: Generated<number>;
+  message: string | null;
+  warnings: string | null;
+  result_file: string | null;
+  repeat_of_run_id: number | null;
+  acknowledged_at: string | null;
+}
+
+export interface RunErrorTable {
+  id: Generated<number>;
+  run_id: number;
+  firm_id: string;
+  row_number: number;
+  column_name: string;
+  value: string | null;
+  message: string;
+}
+
+export interface RejectedRowTable {
+  run_id: number;
+  firm_id: string;
+  row_number: number;
+  cells: string;
+}
+
+export interface ExportMarkTable {
+  firm_id: string;
+  task: string;
+  last_exported_at: string;
+  last_run_id: number | null;
+}
+
+export interface Database {
+  firms: FirmTable;
+  audit: AuditTable;
+  kb_entries: KbEntryTable;
+  runs: RunTable;
+  run_errors: RunErrorTable;
+  rejected_rows: RejectedRowTable;
+  export_marks: ExportMarkTable;
+  employers: RecordTable;
+  contacts: RecordTable;
+  clients: RecordTable;
+  expirations: RecordTable;
+  visas: RecordTable;
+  passports: RecordTable;
+  addresses: RecordTable;
+  education: RecordTable;
+  supervisor_links: RecordTable;
+  custom_fields: RecordTable;
+  custom_values: RecordTable;
+  petitions: RecordTable;
+  case_managers: RecordTable;
+  cases: RecordTable;
+}
+
+export type RecordTableName =
+  | 'employers'
+  | 'contacts'
+  | 'clients'
+  | 'expirations'
+  | 'visas'
+  | 'passports'
+  | 'addresses'
+  | 'education'
+  | 'supervisor_links'
+  | 'custom_fields'
+  | 'custom_values'
+  | 'petitions'
+  | 'case_managers'
+  | 'cases';

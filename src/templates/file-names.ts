@@ -1,0 +1,46 @@
+// Recognising an import file's template from its name: <prefix>_YYYYMMDD[_n].csv, a real date.
+import path from 'node:path';
+import { fileNameRefused } from '../errors.js';
+import { IMPORT_TEMPLATES } from './import-templates.js';
+import type { ImportTemplate } from './types.js';
+
+export interface RecognisedFile {
+  template: ImportTemplate;
+  /** The date in the name, YYYY-MM-DD. */
+  fileDate: string;
+  /** The `_n` sequence number, 0 when absent. */
+  sequence: number;
+}
+
+const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(?:_(\d+))?\.csv$/i;
+
+export function isRealDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1 || y < 1) return false;
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return d <= days;
+}
+
+export function recogniseFileName(fileName: string): RecognisedFile {
+  const base = path.basename(fileName);
+  const m = NAME.exec(base);
+  if (!m) {
+    throw fileNameRefused(base, 'expected <template>_YYYYMMDD.csv, e.g. fn_Passport_Details_import_20260120.csv');
+  }
+  const [, prefix, ys, ms, ds, seq] = m;
+  const template = IMPORT_TEMPLATES.find((t) => t.name.toLowerCase() === prefix.toLowerCase());
+  if (!template) {
+    throw fileNameRefused(base, `"${prefix}" is not an import template (${IMPORT_TEMPLATES.map((t) => t.name).join(', ')})`);
+  }
+  const y = Number(ys);
+  const mo = Number(ms);
+  const d = Number(ds);
+  if (!isRealDate(y, mo, d)) throw fileNameRefused(base, `${ys}${ms}${ds} is not a calendar date`);
+  return { template, fileDate: `${ys}-${ms}-${ds}`, sequence: seq ? Number(seq) : 0 };
+}
+
+/** Orders files the way a run processes them: template order, then older file dates first. */
+export function compareForRun(a: RecognisedFile, b: RecognisedFile): number {
+  return (
+    a.template.order - b.template.order || a.fileDate.localeCompare(b.fileDate) || a.sequence - b.sequence
+  );
+}
