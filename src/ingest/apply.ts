@@ -148,6 +148,7 @@ export async function applyBatch(db: Db, target: BatchTarget, rows: PendingRow[]
   const { template: t, firmId } = target;
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
+  if (rows.length === 0) return outcome; // `in ()` is an error on PostgreSQL
   const parents = await resolveParents(adb, t, firmId, rows);
   const refs = await resolveReferences(adb, t, firmId, rows, parents);
   const state = await loadExisting(adb, t, firmId, rows, parents);
