@@ -71,7 +71,12 @@ export async function storeWithFirm(kind: EngineName, firm: Partial<NewFirm> = {
 }
 
 /** Writes a CSV file (rows of cells, quoted where needed) into dir under name; returns its path. */
-export function writeCsv(dir: string, name: string, rows: ReadonlyArray<ReadonlyArray<string>>, eol = '\n'): string {
+export function writeCsv(
+  dir: string,
+  name: string,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  eol = '\n',
+): string {
   const quote = (c: string) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
   const file = path.join(dir, name);
   writeFileSync(file, rows.map((r) => r.map(quote).join(',')).join(eol) + eol);

@@ -8,9 +8,11 @@ import { storeWithFirm, type TestStore, tempDir, writeCsv, writeRaw } from './he
 
 const people = templateNamed('fn_Details_Data_import');
 const docs = templateNamed('fn_expiry_dates_import');
-const csvLine = (cells: string[]) => cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',');
+const csvLine = (cells: string[]) =>
+  cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',');
 const H = csvLine(header(people));
-const row = (id: string, patch: Record<string, string> = {}) => csvLine(rowOf(people, { EmployeeID: id, ...patch }));
+const row = (id: string, patch: Record<string, string> = {}) =>
+  csvLine(rowOf(people, { EmployeeID: id, ...patch }));
 
 describe('malformed and unusual files (SQLite)', () => {
   let store: TestStore;
@@ -30,7 +32,11 @@ describe('malformed and unusual files (SQLite)', () => {
   after(() => store.cleanup());
 
   test('unbalanced quote: that row is rejected, the rows after it are still applied', async () => {
-    const r = await run([H, row('U1'), `ACME,U2,"Broken,${rowOf(people).slice(3).join(',')}`, row('U3'), row('U4'), ''].join('\n'));
+    const r = await run(
+      [H, row('U1'), `ACME,U2,"Broken,${rowOf(people).slice(3).join(',')}`, row('U3'), row('U4'), ''].join(
+        '\n',
+      ),
+    );
     assert.equal(r.status, 'incomplete');
     assert.equal(r.errors.length, 1);
     assert.equal(r.errors[0].row, 3);
@@ -42,7 +48,11 @@ describe('malformed and unusual files (SQLite)', () => {
   });
 
   test('stray quote inside an unquoted cell is kept as a character; after a closing quote it rejects the row', async () => {
-    const r = await run([H, row('Q1', { JobTitle: 'Lead "Bot" Eng' }), ''].join('\n').replace('"Lead ""Bot"" Eng"', 'Lead "Bot" Eng'));
+    const r = await run(
+      [H, row('Q1', { JobTitle: 'Lead "Bot" Eng' }), '']
+        .join('\n')
+        .replace('"Lead ""Bot"" Eng"', 'Lead "Bot" Eng'),
+    );
     assert.equal(r.status, 'completed', JSON.stringify(r.errors));
     assert.equal((await stored('Q1'))?.job_title, 'Lead "Bot" Eng');
     const bad = row('Q2').replace('Engineer', '"Engi"neer');
@@ -71,7 +81,9 @@ describe('malformed and unusual files (SQLite)', () => {
   });
 
   test('UTF-16, empty, binary garbage and a zip named .csv are refused whole', async () => {
-    const utf16 = await run(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from([H, row('X1')].join('\n'), 'utf16le')]));
+    const utf16 = await run(
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from([H, row('X1')].join('\n'), 'utf16le')]),
+    );
     assert.equal(utf16.status, 'interrupted');
     assert.match(utf16.message!, /UTF-16/);
     const empty = await run('');
@@ -81,9 +93,15 @@ describe('malformed and unusual files (SQLite)', () => {
     const g = await run(garbage);
     assert.equal(g.status, 'interrupted');
     assert.match(g.message!, /binary data/);
-    const zip = await run(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('[Content_Types].xml')]));
+    const zip = await run(
+      Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('[Content_Types].xml')]),
+    );
     assert.match(zip.message!, /ZIP archive/);
-    const runs = await store.engine.db.selectFrom('runs').select(['status', 'message']).where('status', '=', 'interrupted').execute();
+    const runs = await store.engine.db
+      .selectFrom('runs')
+      .select(['status', 'message'])
+      .where('status', '=', 'interrupted')
+      .execute();
     assert.ok(runs.length >= 4, 'interrupted files are in the ledger with their message');
   });
 
@@ -119,7 +137,10 @@ describe('malformed and unusual files (SQLite)', () => {
 
   test('a 5 MB cell and a row of 100,000 cells get clear outcomes', async () => {
     const big = 'x'.repeat(5 * 1024 * 1024);
-    const f = writeCsv(dir, 'fn_expiry_dates_import_20261120.csv', [header(docs), rowOf(docs, { Notes: big })]);
+    const f = writeCsv(dir, 'fn_expiry_dates_import_20261120.csv', [
+      header(docs),
+      rowOf(docs, { Notes: big }),
+    ]);
     const r = await importFile(store.engine, { firmId: 'acme', file: f, resultDir: dir });
     assert.equal(r.status, 'completed');
     const wide = await run([H, new Array(100000).fill('a').join(','), row('V1'), ''].join('\n'));
@@ -129,7 +150,9 @@ describe('malformed and unusual files (SQLite)', () => {
   });
 
   test('row numbers are spreadsheet rows: a quoted line break does not start a new row', async () => {
-    const r = await run([H, row('N1', { OtherNames: 'line one\nline two' }), row('N2', { SSN: 'bad' }), ''].join('\n'));
+    const r = await run(
+      [H, row('N1', { OtherNames: 'line one\nline two' }), row('N2', { SSN: 'bad' }), ''].join('\n'),
+    );
     assert.equal(r.errors[0].row, 3);
     assert.equal((await stored('N1'))?.other_names, 'line one\nline two');
   });

@@ -41,16 +41,28 @@ for (const kind of ENGINES) {
     });
 
     test('values are stored canonical: countries, KB spellings, Y/N, dates, numbers', async () => {
-      const e = await db().selectFrom('employers').selectAll().where('employer_code', '=', 'ACME').executeTakeFirstOrThrow();
+      const e = await db()
+        .selectFrom('employers')
+        .selectAll()
+        .where('employer_code', '=', 'ACME')
+        .executeTakeFirstOrThrow();
       assert.equal(e.country, 'United States');
       assert.equal(e.status, 'Active');
       assert.equal(e.number_of_employees, 5400);
       assert.equal(e.gross_annual_income, 1200000.5);
       assert.equal(e.net_annual_income, -3500);
-      const c = await db().selectFrom('clients').selectAll().where('employee_id', '=', 'E1').executeTakeFirstOrThrow();
+      const c = await db()
+        .selectFrom('clients')
+        .selectAll()
+        .where('employee_id', '=', 'E1')
+        .executeTakeFirstOrThrow();
       assert.equal(c.date_of_birth, '1990-03-14');
       assert.equal(c.country_of_citizenship, 'India');
-      const p = await db().selectFrom('passports').selectAll().where('passport_number', '=', 'Z1234567').executeTakeFirstOrThrow();
+      const p = await db()
+        .selectFrom('passports')
+        .selectAll()
+        .where('passport_number', '=', 'Z1234567')
+        .executeTakeFirstOrThrow();
       assert.equal(p.is_primary, 1);
       assert.equal(p.issuing_country, 'India');
     });
@@ -58,8 +70,16 @@ for (const kind of ENGINES) {
     test('company_Details_import: FEIN, integer, number, country, KB status, required, key', async () => {
       const t = T('company_Details_import');
       rejects(await importRows(store.engine, t, [{ FEIN: '123456789' }]), 'FEIN', /NN-NNNNNNN/);
-      rejects(await importRows(store.engine, t, [{ YearEstablished: '1998.5' }]), 'YearEstablished', /whole number/);
-      rejects(await importRows(store.engine, t, [{ GrossAnnualIncome: '$12' }]), 'GrossAnnualIncome', /not a number/);
+      rejects(
+        await importRows(store.engine, t, [{ YearEstablished: '1998.5' }]),
+        'YearEstablished',
+        /whole number/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ GrossAnnualIncome: '$12' }]),
+        'GrossAnnualIncome',
+        /not a number/,
+      );
       rejects(await importRows(store.engine, t, [{ Country: 'Atlantis' }]), 'Country', /country list/);
       rejects(await importRows(store.engine, t, [{ Status: 'Dormant' }]), 'Status', /employer-statuses/);
       rejects(await importRows(store.engine, t, [{ EmployerName: '  ' }]), 'EmployerName', /required/);
@@ -70,7 +90,12 @@ for (const kind of ENGINES) {
       const r = await importRows(store.engine, T('company_Details_import'), [
         { FEIN: 'x', Country: 'Nowhere', Status: 'Dormant', YearEstablished: 'old' },
       ]);
-      assert.deepEqual(r.errors.map((e) => e.column).sort(), ['Country', 'FEIN', 'Status', 'YearEstablished']);
+      assert.deepEqual(r.errors.map((e) => e.column).sort(), [
+        'Country',
+        'FEIN',
+        'Status',
+        'YearEstablished',
+      ]);
       assert.ok(r.errors.every((e) => e.row === 2));
     });
 
@@ -84,63 +109,170 @@ for (const kind of ENGINES) {
 
     test('fn_Details_Data_import: corporate clients only, dates, A-Number, SSN, KB lists', async () => {
       const t = T('fn_Details_Data_import');
-      rejects(await importRows(store.engine, t, [{ EmployerID: 'NOPE', EmployeeID: 'X9' }]), 'EmployerID', /does not exist/);
-      rejects(await importRows(store.engine, t, [{ DateOfBirth: '02/30/1990' }]), 'DateOfBirth', /not a date/);
+      rejects(
+        await importRows(store.engine, t, [{ EmployerID: 'NOPE', EmployeeID: 'X9' }]),
+        'EmployerID',
+        /does not exist/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ DateOfBirth: '02/30/1990' }]),
+        'DateOfBirth',
+        /not a date/,
+      );
       rejects(await importRows(store.engine, t, [{ HireDate: '2021-13-01' }]), 'HireDate', /not a date/);
       rejects(await importRows(store.engine, t, [{ ANumber: 'A123' }]), 'ANumber', /8 or 9 digits/);
       rejects(await importRows(store.engine, t, [{ SSN: '123456789' }]), 'SSN', /NNN-NN-NNNN/);
       rejects(await importRows(store.engine, t, [{ Gender: 'Robot' }]), 'Gender', /genders/);
-      rejects(await importRows(store.engine, t, [{ CurrentImmigrationStatus: 'Z-9' }]), 'CurrentImmigrationStatus', /visa-types/);
-      rejects(await importRows(store.engine, t, [{ MaritalStatus: 'Complicated' }]), 'MaritalStatus', /marital/);
-      rejects(await importRows(store.engine, t, [{ EmploymentStatus: 'Gone' }]), 'EmploymentStatus', /employment/);
+      rejects(
+        await importRows(store.engine, t, [{ CurrentImmigrationStatus: 'Z-9' }]),
+        'CurrentImmigrationStatus',
+        /visa-types/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ MaritalStatus: 'Complicated' }]),
+        'MaritalStatus',
+        /marital/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ EmploymentStatus: 'Gone' }]),
+        'EmploymentStatus',
+        /employment/,
+      );
       rejects(await importRows(store.engine, t, [{ AnnualSalary: 'lots' }]), 'AnnualSalary', /not a number/);
     });
 
     test('fn_* rows need an existing client', async () => {
-      for (const name of ['fn_expiry_dates_import', 'fn_Visa_Details_import', 'fn_Passport_Details_import',
-        'fn_Address_Details_import', 'fn_School_History_import', 'fn_Supervisor_Details_import',
-        'fn_Custom_Data_import', 'case_Details_Data_import']) {
-        rejects(await importRows(store.engine, T(name), [{ EmployeeID: 'GHOST' }]), 'EmployeeID', /no client/);
+      for (const name of [
+        'fn_expiry_dates_import',
+        'fn_Visa_Details_import',
+        'fn_Passport_Details_import',
+        'fn_Address_Details_import',
+        'fn_School_History_import',
+        'fn_Supervisor_Details_import',
+        'fn_Custom_Data_import',
+        'case_Details_Data_import',
+      ]) {
+        rejects(
+          await importRows(store.engine, T(name), [{ EmployeeID: 'GHOST' }]),
+          'EmployeeID',
+          /no client/,
+        );
       }
     });
 
     test('expirations, visas, passports, addresses, education: their keys, KB lists and required columns', async () => {
-      rejects(await importRows(store.engine, T('fn_expiry_dates_import'), [{ DocumentType: 'Library Card' }]), 'DocumentType', /document-types/);
-      rejects(await importRows(store.engine, T('fn_expiry_dates_import'), [{ ExpirationDate: '' }]), 'ExpirationDate', /required/);
-      rejects(await importRows(store.engine, T('fn_Visa_Details_import'), [{ IssueDate: '' }]), 'IssueDate', /required/);
-      rejects(await importRows(store.engine, T('fn_Visa_Details_import'), [{ NumberOfEntries: 'Many' }]), 'NumberOfEntries', /visa-entries/);
-      rejects(await importRows(store.engine, T('fn_Passport_Details_import'), [{ IssuingCountry: 'XX' }]), 'IssuingCountry', /country/);
-      rejects(await importRows(store.engine, T('fn_Passport_Details_import'), [{ ExpirationDate: '' }]), 'ExpirationDate', /required/);
-      rejects(await importRows(store.engine, T('fn_Address_Details_import'), [{ Country: '' }]), 'Country', /required/);
-      rejects(await importRows(store.engine, T('fn_Address_Details_import'), [{ AddressType: 'Boat' }]), 'AddressType', /address-types/);
-      rejects(await importRows(store.engine, T('fn_School_History_import'), [{ DegreeType: 'Wizard' }]), 'DegreeType', /degree-types/);
+      rejects(
+        await importRows(store.engine, T('fn_expiry_dates_import'), [{ DocumentType: 'Library Card' }]),
+        'DocumentType',
+        /document-types/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_expiry_dates_import'), [{ ExpirationDate: '' }]),
+        'ExpirationDate',
+        /required/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Visa_Details_import'), [{ IssueDate: '' }]),
+        'IssueDate',
+        /required/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Visa_Details_import'), [{ NumberOfEntries: 'Many' }]),
+        'NumberOfEntries',
+        /visa-entries/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Passport_Details_import'), [{ IssuingCountry: 'XX' }]),
+        'IssuingCountry',
+        /country/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Passport_Details_import'), [{ ExpirationDate: '' }]),
+        'ExpirationDate',
+        /required/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Address_Details_import'), [{ Country: '' }]),
+        'Country',
+        /required/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_Address_Details_import'), [{ AddressType: 'Boat' }]),
+        'AddressType',
+        /address-types/,
+      );
+      rejects(
+        await importRows(store.engine, T('fn_School_History_import'), [{ DegreeType: 'Wizard' }]),
+        'DegreeType',
+        /degree-types/,
+      );
       const two = await importRows(store.engine, T('fn_Visa_Details_import'), [{ IssueDate: '2020-01-01' }]);
-      assert.equal(two.rows.created, 1, 'VisaType + IssueDate is the key: another issue date is another visa');
+      assert.equal(
+        two.rows.created,
+        1,
+        'VisaType + IssueDate is the key: another issue date is another visa',
+      );
     });
 
     test('fn_Supervisor_Details_import: the supervisor must be a Supervisor contact of the employer', async () => {
       const t = T('fn_Supervisor_Details_import');
-      rejects(await importRows(store.engine, t, [{ SupervisorContactID: 'C1' }]), 'SupervisorContactID', /not a Supervisor contact/);
-      rejects(await importRows(store.engine, t, [{ SupervisorContactID: 'S404' }]), 'SupervisorContactID', /not a Supervisor contact/);
+      rejects(
+        await importRows(store.engine, t, [{ SupervisorContactID: 'C1' }]),
+        'SupervisorContactID',
+        /not a Supervisor contact/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ SupervisorContactID: 'S404' }]),
+        'SupervisorContactID',
+        /not a Supervisor contact/,
+      );
     });
 
     test('fn_Custom_Data_import: a defined field and a value of its type', async () => {
       const t = T('fn_Custom_Data_import');
-      rejects(await importRows(store.engine, t, [{ FieldName: 'Shoe size' }]), 'FieldName', /no custom field/);
-      rejects(await importRows(store.engine, t, [{ FieldName: 'Budget', FieldValue: 'abc' }]), 'FieldValue', /number/);
-      rejects(await importRows(store.engine, t, [{ FieldName: 'Onboarded', FieldValue: '2024-02-30' }]), 'FieldValue', /date/);
-      rejects(await importRows(store.engine, t, [{ FieldName: 'Remote', FieldValue: 'maybe' }]), 'FieldValue', /Yes\/No/);
-      rejects(await importRows(store.engine, t, [{ FieldName: 'Site', FieldValue: 'Paris' }]), 'FieldValue', /Austin, Remote/);
+      rejects(
+        await importRows(store.engine, t, [{ FieldName: 'Shoe size' }]),
+        'FieldName',
+        /no custom field/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ FieldName: 'Budget', FieldValue: 'abc' }]),
+        'FieldValue',
+        /number/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ FieldName: 'Onboarded', FieldValue: '2024-02-30' }]),
+        'FieldValue',
+        /date/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ FieldName: 'Remote', FieldValue: 'maybe' }]),
+        'FieldValue',
+        /Yes\/No/,
+      );
+      rejects(
+        await importRows(store.engine, t, [{ FieldName: 'Site', FieldValue: 'Paris' }]),
+        'FieldValue',
+        /Austin, Remote/,
+      );
       const ok = await importRows(store.engine, t, [
         { FieldName: 'site', FieldValue: 'remote' },
         { FieldName: 'Onboarded', FieldValue: '06/01/2021' },
         { FieldName: 'Remote', FieldValue: 'yes' },
       ]);
       assert.equal(ok.status, 'completed', JSON.stringify(ok.errors));
-      const vals = await db().selectFrom('custom_values').select(['field_name', 'field_value']).orderBy('field_name').execute();
+      const vals = await db()
+        .selectFrom('custom_values')
+        .select(['field_name', 'field_value'])
+        .orderBy('field_name')
+        .execute();
       assert.deepEqual(
         vals.filter((v) => v.field_name !== 'CostCenter').map((v) => [v.field_name, v.field_value]),
-        [['Onboarded', '2021-06-01'], ['Remote', 'Y'], ['Site', 'Remote']],
+        [
+          ['Onboarded', '2021-06-01'],
+          ['Remote', 'Y'],
+          ['Site', 'Remote'],
+        ],
       );
     });
 
@@ -149,7 +281,11 @@ for (const kind of ENGINES) {
       rejects(await importRows(store.engine, t, [{ PetID: 'NOPE' }]), 'PetID', /petitions/);
       rejects(await importRows(store.engine, t, [{ PetID: 'OLD-PET' }]), 'PetID', /petitions/);
       rejects(await importRows(store.engine, t, [{ PetID: '' }]), 'PetID', /required/);
-      rejects(await importRows(store.engine, t, [{ CaseManagerEmail: 'who@x.example' }]), 'CaseManagerEmail', /case-managers/);
+      rejects(
+        await importRows(store.engine, t, [{ CaseManagerEmail: 'who@x.example' }]),
+        'CaseManagerEmail',
+        /case-managers/,
+      );
       rejects(await importRows(store.engine, t, [{ ReceiptNumber: 'WAC12' }]), 'ReceiptNumber', /3 letters/);
       rejects(await importRows(store.engine, t, [{ CaseStatus: 'Lost' }]), 'CaseStatus', /case-statuses/);
     });
@@ -160,7 +296,11 @@ for (const kind of ENGINES) {
       assert.equal(r.rows.created, 1);
       const r2 = await importRows(store.engine, t, [{ EmployeeID: 'B1', JobTitle: '' }]);
       assert.equal(r2.rows.updated, 1);
-      const c = await db().selectFrom('clients').select('job_title').where('employee_id', '=', 'B1').executeTakeFirstOrThrow();
+      const c = await db()
+        .selectFrom('clients')
+        .select('job_title')
+        .where('employee_id', '=', 'B1')
+        .executeTakeFirstOrThrow();
       assert.equal(c.job_title, null);
     });
 
@@ -175,13 +315,34 @@ for (const kind of ENGINES) {
         const t = T('fn_Details_Data_import');
         await importRows(store.engine, t, [{ EmployeeID: 'Z1', JobTitle: 'Architect', Department: 'Ops' }]);
         const r = await importRows(store.engine, t, [
-          { EmployeeID: 'Z1', JobTitle: 'zoom no update', Department: 'ZOOM NO UPDATE', LastName: 'Zoom No Update', Email: '' },
+          {
+            EmployeeID: 'Z1',
+            JobTitle: 'zoom no update',
+            Department: 'ZOOM NO UPDATE',
+            LastName: 'Zoom No Update',
+            Email: '',
+          },
         ]);
         assert.equal(r.rows.updated, 1, JSON.stringify(r.errors));
-        const c = await db().selectFrom('clients').selectAll().where('employee_id', '=', 'Z1').executeTakeFirstOrThrow();
-        assert.deepEqual([c.job_title, c.department, c.last_name, c.email], ['Architect', 'Ops', 'Sharma', null]);
-        rejects(await importRows(store.engine, t, [{ EmployeeID: 'Zoom No Update' }]), 'EmployeeID', /key column/);
-        rejects(await importRows(store.engine, t, [{ EmployeeID: 'NEW1', LastName: 'Zoom No Update' }]), 'LastName', /this record is new/);
+        const c = await db()
+          .selectFrom('clients')
+          .selectAll()
+          .where('employee_id', '=', 'Z1')
+          .executeTakeFirstOrThrow();
+        assert.deepEqual(
+          [c.job_title, c.department, c.last_name, c.email],
+          ['Architect', 'Ops', 'Sharma', null],
+        );
+        rejects(
+          await importRows(store.engine, t, [{ EmployeeID: 'Zoom No Update' }]),
+          'EmployeeID',
+          /key column/,
+        );
+        rejects(
+          await importRows(store.engine, t, [{ EmployeeID: 'NEW1', LastName: 'Zoom No Update' }]),
+          'LastName',
+          /this record is new/,
+        );
       } finally {
         await updateFirm(store.engine, 'acme', { zoomNoUpdate: false });
       }
@@ -195,7 +356,11 @@ for (const kind of ENGINES) {
         { EmployeeID: 'O1', JobTitle: 'Second' },
       ]);
       assert.deepEqual(r.rows, { total: 3, created: 1, updated: 1, unchanged: 1, rejected: 0 });
-      const c = await db().selectFrom('clients').select('job_title').where('employee_id', '=', 'O1').executeTakeFirstOrThrow();
+      const c = await db()
+        .selectFrom('clients')
+        .select('job_title')
+        .where('employee_id', '=', 'O1')
+        .executeTakeFirstOrThrow();
       assert.equal(c.job_title, 'Second');
     });
 
@@ -231,7 +396,12 @@ for (const kind of ENGINES) {
       ]);
       assert.ok(r.resultFile?.endsWith('_result.csv'));
       const parsed = Papa.parse<string[]>(readFileSync(r.resultFile!, 'utf8').trim()).data;
-      assert.deepEqual(parsed[0], [...t.columns.map((c) => c.name), 'ErrorRow', 'ErrorColumn', 'ErrorMessage']);
+      assert.deepEqual(parsed[0], [
+        ...t.columns.map((c) => c.name),
+        'ErrorRow',
+        'ErrorColumn',
+        'ErrorMessage',
+      ]);
       assert.equal(parsed.length, 2);
       assert.equal(parsed[1][2], 'P-BAD');
       assert.equal(parsed[1][8], '3');
@@ -240,7 +410,11 @@ for (const kind of ENGINES) {
     });
 
     test('record allowance: a file over what is left is not started, and runs once raised', async () => {
-      const used = await db().selectFrom('runs').select((eb) => eb.fn.sum<number>('billed_rows').as('n')).where('firm_id', '=', 'acme').executeTakeFirstOrThrow();
+      const used = await db()
+        .selectFrom('runs')
+        .select((eb) => eb.fn.sum<number>('billed_rows').as('n'))
+        .where('firm_id', '=', 'acme')
+        .executeTakeFirstOrThrow();
       await updateFirm(store.engine, 'acme', { recordLimit: Number(used.n) + 2 });
       try {
         const t = T('fn_Details_Data_import');
@@ -248,7 +422,11 @@ for (const kind of ENGINES) {
         const r = await importRows(store.engine, t, patches);
         assert.equal(r.status, 'interrupted');
         assert.match(r.message ?? '', /3 rows but only 2 are left.*\(1 over\)/);
-        const none = await db().selectFrom('clients').select('id').where('employee_id', 'in', ['L1', 'L2', 'L3']).execute();
+        const none = await db()
+          .selectFrom('clients')
+          .select('id')
+          .where('employee_id', 'in', ['L1', 'L2', 'L3'])
+          .execute();
         assert.equal(none.length, 0);
         await updateFirm(store.engine, 'acme', { recordLimit: Number(used.n) + 3 });
         const ok = await importRows(store.engine, t, patches);

@@ -3,13 +3,52 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { importFile } from '../src/ingest/index.js';
 import { addFirm, getFirm, listFirms, migrate, updateFirm, verifyPassword } from '../src/store/index.js';
-import { ENGINES, type TestStore, openTestStore, tempDir, writeCsv } from './helpers.js';
+import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
 
-const COMPANY = ['EmployerID', 'EmployerName', 'DBAName', 'FEIN', 'BusinessType', 'YearEstablished',
-  'NumberOfEmployees', 'GrossAnnualIncome', 'NetAnnualIncome', 'NAICSCode', 'AddressLine1', 'AddressLine2',
-  'City', 'State', 'PostalCode', 'Country', 'Phone', 'Email', 'Website', 'Status'];
-const company = (id: string, name: string, city = 'Austin', employees = '10') =>
-  [id, name, '', '', '', '', employees, '', '', '', '', '', city, '', '', 'US', '', '', '', 'Active'];
+const COMPANY = [
+  'EmployerID',
+  'EmployerName',
+  'DBAName',
+  'FEIN',
+  'BusinessType',
+  'YearEstablished',
+  'NumberOfEmployees',
+  'GrossAnnualIncome',
+  'NetAnnualIncome',
+  'NAICSCode',
+  'AddressLine1',
+  'AddressLine2',
+  'City',
+  'State',
+  'PostalCode',
+  'Country',
+  'Phone',
+  'Email',
+  'Website',
+  'Status',
+];
+const company = (id: string, name: string, city = 'Austin', employees = '10') => [
+  id,
+  name,
+  '',
+  '',
+  '',
+  '',
+  employees,
+  '',
+  '',
+  '',
+  '',
+  '',
+  city,
+  '',
+  '',
+  'US',
+  '',
+  '',
+  '',
+  'Active',
+];
 
 for (const kind of ENGINES) {
   describe(`store on ${kind}`, () => {
@@ -23,7 +62,16 @@ for (const kind of ENGINES) {
       assert.deepEqual(await migrate(store.engine), []);
       const again = await store.reopen();
       assert.deepEqual(await migrate(again), []);
-      const tables = ['firms', 'employers', 'clients', 'passports', 'audit', 'runs', 'kb_entries', 'export_marks'];
+      const tables = [
+        'firms',
+        'employers',
+        'clients',
+        'passports',
+        'audit',
+        'runs',
+        'kb_entries',
+        'export_marks',
+      ];
       for (const t of tables) {
         // biome-ignore lint/suspicious/noExplicitAny: probing every table by name
         const rows = await (again.db as any).selectFrom(t).selectAll().limit(1).execute();
@@ -37,22 +85,38 @@ for (const kind of ENGINES) {
       assert.equal(f.zoomNoUpdate, false);
       assert.equal(f.recordLimit, null);
       assert.equal(f.exportDateFormat, 'MM/DD/YYYY');
-      const row = await store.engine.db.selectFrom('firms').select('sftp_password_hash').where('id', '=', 'firm-a').executeTakeFirstOrThrow();
+      const row = await store.engine.db
+        .selectFrom('firms')
+        .select('sftp_password_hash')
+        .where('id', '=', 'firm-a')
+        .executeTakeFirstOrThrow();
       assert.ok(row.sftp_password_hash && !row.sftp_password_hash.includes('s3cret'));
       assert.ok(verifyPassword('s3cret', row.sftp_password_hash!));
       assert.ok(!verifyPassword('wrong', row.sftp_password_hash!));
-      await addFirm(store.engine, { id: 'firm-b', name: 'Firm B', timezone: 'America/New_York', zoomNoUpdate: true, recordLimit: 500 });
+      await addFirm(store.engine, {
+        id: 'firm-b',
+        name: 'Firm B',
+        timezone: 'America/New_York',
+        zoomNoUpdate: true,
+        recordLimit: 500,
+      });
       await assert.rejects(addFirm(store.engine, { id: 'firm-a', name: 'Again' }), /already exists/);
       await assert.rejects(addFirm(store.engine, { id: 'Bad Id!', name: 'X' }), /firm id/);
-      await assert.rejects(addFirm(store.engine, { id: 'tz', name: 'X', timezone: 'Mars/Olympus' }), /time zone/);
+      await assert.rejects(
+        addFirm(store.engine, { id: 'tz', name: 'X', timezone: 'Mars/Olympus' }),
+        /time zone/,
+      );
       const b = await updateFirm(store.engine, 'firm-b', { zoomNoUpdate: false, recordLimit: 1000 });
       assert.equal(b.zoomNoUpdate, false);
       assert.equal(b.recordLimit, 1000);
-      assert.deepEqual((await listFirms(store.engine)).map((x) => x.id), ['firm-a', 'firm-b']);
+      assert.deepEqual(
+        (await listFirms(store.engine)).map((x) => x.id),
+        ['firm-a', 'firm-b'],
+      );
       await assert.rejects(getFirm(store.engine, 'nope'), /does not exist/);
     });
 
-    test('a firm never sees another firm\'s rows, even with the same keys', async () => {
+    test("a firm never sees another firm's rows, even with the same keys", async () => {
       const dir = tempDir();
       const a = writeCsv(dir, 'company_Details_import_20261101.csv', [COMPANY, company('E1', 'Alpha of A')]);
       await importFile(store.engine, { firmId: 'firm-a', file: a, resultDir: dir });
@@ -60,18 +124,32 @@ for (const kind of ENGINES) {
       const b = writeCsv(dirB, 'company_Details_import_20261101.csv', [COMPANY, company('E1', 'Beta of B')]);
       const rb = await importFile(store.engine, { firmId: 'firm-b', file: b, resultDir: dirB });
       assert.equal(rb.rows.created, 1, 'same EmployerID in another firm is a new record');
-      const ofA = await store.engine.db.selectFrom('employers').select(['employer_name', 'firm_id']).where('firm_id', '=', 'firm-a').execute();
+      const ofA = await store.engine.db
+        .selectFrom('employers')
+        .select(['employer_name', 'firm_id'])
+        .where('firm_id', '=', 'firm-a')
+        .execute();
       assert.deepEqual(ofA, [{ employer_name: 'Alpha of A', firm_id: 'firm-a' }]);
-      const ofB = await store.engine.db.selectFrom('employers').select('employer_name').where('firm_id', '=', 'firm-b').execute();
+      const ofB = await store.engine.db
+        .selectFrom('employers')
+        .select('employer_name')
+        .where('firm_id', '=', 'firm-b')
+        .execute();
       assert.deepEqual(ofB, [{ employer_name: 'Beta of B' }]);
     });
 
     test('an audit row for each changed field: old value, new value, when, which run', async () => {
       const dir = tempDir();
-      const first = writeCsv(dir, 'company_Details_import_20261102.csv', [COMPANY, company('AUD', 'Audit Co', 'Austin', '10')]);
+      const first = writeCsv(dir, 'company_Details_import_20261102.csv', [
+        COMPANY,
+        company('AUD', 'Audit Co', 'Austin', '10'),
+      ]);
       const r1 = await importFile(store.engine, { firmId: 'firm-a', file: first, resultDir: dir });
       assert.equal(r1.rows.created, 1);
-      const second = writeCsv(dir, 'company_Details_import_20261103.csv', [COMPANY, company('AUD', 'Audit Co', 'Dallas', '12')]);
+      const second = writeCsv(dir, 'company_Details_import_20261103.csv', [
+        COMPANY,
+        company('AUD', 'Audit Co', 'Dallas', '12'),
+      ]);
       const r2 = await importFile(store.engine, { firmId: 'firm-a', file: second, resultDir: dir });
       assert.equal(r2.rows.updated, 1);
       const audit = await store.engine.db
@@ -87,12 +165,22 @@ for (const kind of ENGINES) {
           ['number_of_employees', '10', '12', 'employers'],
         ],
       );
-      assert.ok(audit.every((a) => a.changed_by === `run:${r2.runId}` && /^\d{4}-\d\d-\d\dT/.test(a.changed_at)));
-      const rec = await store.engine.db.selectFrom('employers').select(['created_run_id', 'updated_run_id']).where('employer_code', '=', 'AUD').executeTakeFirstOrThrow();
+      assert.ok(
+        audit.every((a) => a.changed_by === `run:${r2.runId}` && /^\d{4}-\d\d-\d\dT/.test(a.changed_at)),
+      );
+      const rec = await store.engine.db
+        .selectFrom('employers')
+        .select(['created_run_id', 'updated_run_id'])
+        .where('employer_code', '=', 'AUD')
+        .executeTakeFirstOrThrow();
       assert.deepEqual([rec.created_run_id, rec.updated_run_id], [r1.runId, r2.runId]);
       const third = await importFile(store.engine, { firmId: 'firm-a', file: second, resultDir: dir });
       assert.equal(third.rows.unchanged, 1);
-      const none = await store.engine.db.selectFrom('audit').select('id').where('run_id', '=', third.runId).execute();
+      const none = await store.engine.db
+        .selectFrom('audit')
+        .select('id')
+        .where('run_id', '=', third.runId)
+        .execute();
       assert.equal(none.length, 0, 'an unchanged row writes no audit');
     });
   });

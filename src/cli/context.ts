@@ -13,7 +13,10 @@ export function dataDirOf(g: GlobalOptions): string {
   return path.resolve(g.data ?? process.env.CASEPORT_DATA ?? './data');
 }
 
-export async function withStore<T>(g: GlobalOptions, fn: (engine: Engine, dataDir: string) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  g: GlobalOptions,
+  fn: (engine: Engine, dataDir: string) => Promise<T>,
+): Promise<T> {
   const dataDir = dataDirOf(g);
   await mkdir(dataDir, { recursive: true });
   let engine: Engine;

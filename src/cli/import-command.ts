@@ -40,7 +40,9 @@ export function printSummary(r: ImportResult): void {
   say(head + (r.runId ? ` · run ${r.runId}` : ''));
   if (r.message) say(`  ${r.message}`);
   if (r.status !== 'interrupted' || c.total > 0) {
-    say(`  rows: ${c.total} total, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`);
+    say(
+      `  rows: ${c.total} total, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
+    );
   }
   for (const w of r.warnings) say(`  warning: ${w}`);
   const shown = r.errors.slice(0, 20);

@@ -2,7 +2,6 @@
 // per-firm lists (petitions, case managers, custom fields).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import { fileUnreadable, kbListUnknown, usageError } from '../errors.js';
 import { importFile } from '../ingest/index.js';
@@ -49,21 +48,35 @@ export async function kbEntries(engine: Engine, list: string, firmId?: string): 
     .execute();
   return rows.map((r) =>
     Object.fromEntries(
-      template.columns.map((c) => [c.name, c.type === 'yesno' ? (r[c.field!] === null ? null : r[c.field!] ? 'Y' : 'N') : r[c.field!]]),
+      template.columns.map((c) => [
+        c.name,
+        c.type === 'yesno' ? (r[c.field!] === null ? null : r[c.field!] ? 'Y' : 'N') : r[c.field!],
+      ]),
     ),
   );
 }
 
-export async function kbList(engine: Engine, list: string, o: { firm?: string; json?: boolean }): Promise<number> {
+export async function kbList(
+  engine: Engine,
+  list: string,
+  o: { firm?: string; json?: boolean },
+): Promise<number> {
   const entries = await kbEntries(engine, list, o.firm);
   if (o.json) printJson(entries);
-  else for (const e of entries) say(Object.values(e).filter((v) => v !== null && v !== '').join(' · '));
+  else
+    for (const e of entries)
+      say(
+        Object.values(e)
+          .filter((v) => v !== null && v !== '')
+          .join(' · '),
+      );
   return EXIT.ok;
 }
 
 /** A firm's additions to a shipped list: a CSV with one column, Value. */
 async function importListEntries(engine: Engine, list: string, file: string, firmId: string, json?: boolean) {
-  if (!EXTENDABLE_LISTS.includes(list as never)) throw usageError(`the ${list} list cannot be extended by a firm`);
+  if (!EXTENDABLE_LISTS.includes(list as never))
+    throw usageError(`the ${list} list cannot be extended by a firm`);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -72,8 +85,10 @@ async function importListEntries(engine: Engine, list: string, file: string, fir
   }
   const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' });
   const [header, ...rows] = parsed.data;
-  if (!header || header.length !== 1 || header[0].trim().toLowerCase() !== 'value') {
-    throw usageError(`${path.basename(file)}: expected a header with one column, Value; found: ${(header ?? []).join(',')}`);
+  if (header?.length !== 1 || header[0].trim().toLowerCase() !== 'value') {
+    throw usageError(
+      `${path.basename(file)}: expected a header with one column, Value; found: ${(header ?? []).join(',')}`,
+    );
   }
   const known = new Set(SHIPPED_LISTS[list as keyof typeof SHIPPED_LISTS].map((v) => v.toLowerCase()));
   const errors: Array<{ row: number; column: string; value: string; message: string }> = [];
@@ -82,7 +97,8 @@ async function importListEntries(engine: Engine, list: string, file: string, fir
   for (const [i, cells] of rows.entries()) {
     const value = (cells[0] ?? '').trim();
     const row = i + 2;
-    if (cells.length !== 1) errors.push({ row, column: 'Value', value, message: `expected 1 cell, found ${cells.length}` });
+    if (cells.length !== 1)
+      errors.push({ row, column: 'Value', value, message: `expected 1 cell, found ${cells.length}` });
     else if (!value) errors.push({ row, column: 'Value', value, message: 'Value is required' });
     else if (known.has(value.toLowerCase())) unchanged++;
     else {
@@ -115,7 +131,8 @@ export async function kbImport(
   if (!KB_LISTS.includes(list)) throw kbListUnknown(list, KB_LISTS);
   if (!o.firm) throw usageError('kb import needs --firm <firmId>: entries are added for one firm');
   await getFirm(engine, o.firm);
-  if (list === 'countries') throw usageError('the country list is the fixed 256-entry list and cannot be imported');
+  if (list === 'countries')
+    throw usageError('the country list is the fixed 256-entry list and cannot be imported');
   const template = FIRM_LIST_TEMPLATES.find((t) => t.name === list);
   if (!template) return importListEntries(engine, list, file, o.firm, o.json);
   const result = await importFile(engine, {
@@ -137,6 +154,7 @@ export async function exportCountries(format: string, out: string): Promise<numb
     const { writeFile } = await import('node:fs/promises');
     await writeFile(out, `${Papa.unparse([header, ...rows])}\r\n`);
   } else if (format === 'xlsx') {
+    const { default: ExcelJS } = await import('exceljs'); // heavy: loaded only for this command
     const wb = new ExcelJS.Workbook();
     wb.creator = 'Caseport';
     const ws = wb.addWorksheet('Country List');

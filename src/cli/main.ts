@@ -12,7 +12,14 @@ import { exportCountries, KB_LISTS, kbImport, kbList } from './kb-command.js';
 import { EXIT, printJson, say, warn } from './output.js';
 import { startDemo } from './start-command.js';
 
-const USAGE_CODES = new Set(['USAGE', 'CONFIG', 'FIRM_NOT_FOUND', 'FIRM_EXISTS', 'KB_LIST_UNKNOWN', 'TEMPLATE_UNKNOWN']);
+const USAGE_CODES = new Set([
+  'USAGE',
+  'CONFIG',
+  'FIRM_NOT_FOUND',
+  'FIRM_EXISTS',
+  'KB_LIST_UNKNOWN',
+  'TEMPLATE_UNKNOWN',
+]);
 
 function wholeNumber(v: string): number {
   const n = Number(v);
@@ -40,7 +47,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('caseport')
     .description('Flat-file integration hub for immigration case management')
     .option('--data <dir>', 'data folder (env CASEPORT_DATA)', undefined)
-    .option('--db <url>', 'database URL: postgres://... (env DATABASE_URL); default SQLite in the data folder')
+    .option(
+      '--db <url>',
+      'database URL: postgres://... (env DATABASE_URL); default SQLite in the data folder',
+    )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (s) => warn(s.trim()) });
@@ -71,7 +81,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--timezone <tz>', 'IANA time zone', 'America/Los_Angeles')
     .option('--zoom-no-update', 'honour the "Zoom No Update" keyword')
     .option('--record-limit <n>', 'rows allowed per billing period', wholeNumber)
-    .addOption(new Option('--billing-period <p>', 'billing period').choices(['month', 'year']).default('month'))
+    .addOption(
+      new Option('--billing-period <p>', 'billing period').choices(['month', 'year']).default('month'),
+    )
     .addOption(new Option('--date-format <f>', 'export date format').choices(['MM/DD/YYYY', 'YYYY-MM-DD']))
     .option('--sftp-password <p>', 'SFTP password (stored hashed)')
     .option('--sftp-key <file>', 'SFTP public key file (OpenSSH format)')
@@ -80,9 +92,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       run(async (engine, dataDir) => {
         let key: string | undefined;
         if (o.sftpKey) {
-          key = (await readFile(o.sftpKey, 'utf8').catch(() => {
-            throw new CaseportError('CONFIG', `--sftp-key: cannot read ${o.sftpKey}`);
-          })).trim();
+          key = (
+            await readFile(o.sftpKey, 'utf8').catch(() => {
+              throw new CaseportError('CONFIG', `--sftp-key: cannot read ${o.sftpKey}`);
+            })
+          ).trim();
           if (!/^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) \S+/.test(key)) {
             throw new CaseportError('CONFIG', `--sftp-key: ${o.sftpKey} is not an OpenSSH public key`);
           }
@@ -144,17 +158,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .action((list: string, o) => run((engine) => kbList(engine, list, o)));
   kb.command('import <list> <file>')
-    .description('load a CSV into a list: petitions, case-managers, custom-fields, or Value entries of a shipped list')
+    .description(
+      'load a CSV into a list: petitions, case-managers, custom-fields, or Value entries of a shipped list',
+    )
     .requiredOption('--firm <firmId>', 'the firm the entries belong to')
     .option('--dry-run', 'validate and report, write nothing')
     .option('--json', 'print JSON')
-    .action((list: string, file: string, o) => run((engine, dataDir) => kbImport(engine, dataDir, list, file, o)));
+    .action((list: string, file: string, o) =>
+      run((engine, dataDir) => kbImport(engine, dataDir, list, file, o)),
+    );
   kb.command('export <list>')
     .description('download a list as a file (countries: the Country List)')
     .addOption(new Option('--format <format>', 'file format').choices(['xlsx', 'csv']).default('xlsx'))
     .requiredOption('--out <file>', 'file to write')
     .action(async (list: string, o) => {
-      if (list !== 'countries') throw new CaseportError('USAGE', 'only the countries list can be exported as a file');
+      if (list !== 'countries')
+        throw new CaseportError('USAGE', 'only the countries list can be exported as a file');
       setExit(await exportCountries(o.format, o.out));
     });
 
@@ -192,4 +211,3 @@ export async function main(argv: string[]): Promise<void> {
   }
   process.exitCode = code;
 }
-

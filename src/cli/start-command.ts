@@ -1,6 +1,8 @@
 // `caseport start`: the first start on the embedded default. Creates the store, a demo firm with its
 // SFTP credentials printed once, its folders, loads its petitions and custom fields, and imports the
 // sample files dropped in its Import folder, moving each processed file to Archive.
+
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +12,6 @@ import { addFirm, type Engine, findFirm, hashPassword } from '../store/index.js'
 import { FIRM_LIST_TEMPLATES } from '../templates/index.js';
 import { printSummary, runOrder } from './import-command.js';
 import { EXIT, say } from './output.js';
-import { randomBytes } from 'node:crypto';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 export const DEMO_FIRM = 'demo';
@@ -21,8 +22,17 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
   const folders = await makeFirmFolders(dataDir, DEMO_FIRM);
   if (!firm) {
     const password = randomBytes(12).toString('base64url');
-    firm = await addFirm(engine, { id: DEMO_FIRM, name: 'Demo Immigration LLP', zoomNoUpdate: true, recordLimit: 100000 });
-    await engine.db.updateTable('firms').set({ sftp_password_hash: hashPassword(password) }).where('id', '=', DEMO_FIRM).execute();
+    firm = await addFirm(engine, {
+      id: DEMO_FIRM,
+      name: 'Demo Immigration LLP',
+      zoomNoUpdate: true,
+      recordLimit: 100000,
+    });
+    await engine.db
+      .updateTable('firms')
+      .set({ sftp_password_hash: hashPassword(password) })
+      .where('id', '=', DEMO_FIRM)
+      .execute();
     say('Created the demo firm. Its SFTP credentials (shown once, stored hashed):');
     say(`  user: ${DEMO_FIRM}   password: ${password}`);
     for (const t of FIRM_LIST_TEMPLATES) {
@@ -40,7 +50,8 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
     say(`Sample files placed in ${folders.import}`);
   }
   const files = (await readdir(folders.import)).filter((f) => f.toLowerCase().endsWith('.csv'));
-  if (files.length === 0) say(`No files waiting in ${folders.import}: drop template files there and run start again.`);
+  if (files.length === 0)
+    say(`No files waiting in ${folders.import}: drop template files there and run start again.`);
   let worst: number = EXIT.ok;
   await mkdir(folders.archive, { recursive: true });
   for (const f of runOrder(files.map((x) => path.join(folders.import, x)))) {

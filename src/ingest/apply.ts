@@ -78,7 +78,8 @@ async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows
     .where('employers.employer_code', 'in', employers)
     .where('clients.employee_id', 'in', employees)
     .execute();
-  for (const c of got) found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
+  for (const c of got)
+    found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
   return found;
 }
 
@@ -102,11 +103,19 @@ function parentProblem(t: ImportTemplate, keys: string[]): RowError {
 }
 
 /** Per referencing column: the set of `employerId SEP value` that exist. */
-async function resolveReferences(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[], parents: Map<string, Parent>) {
+async function resolveReferences(
+  db: AnyDb,
+  t: ImportTemplate,
+  firmId: string,
+  rows: PendingRow[],
+  parents: Map<string, Parent>,
+) {
   const out = new Map<string, Set<string>>();
   for (const col of t.columns) {
     if (!col.ref) continue;
-    const values = [...new Set(rows.map((r) => r.valid.values[col.field!]).filter((v) => typeof v === 'string'))];
+    const values = [
+      ...new Set(rows.map((r) => r.valid.values[col.field!]).filter((v) => typeof v === 'string')),
+    ];
     const employerIds = [...new Set([...parents.values()].map((p) => p.employerId))];
     const have = new Set<string>();
     if (values.length > 0 && employerIds.length > 0) {
@@ -124,7 +133,13 @@ async function resolveReferences(db: AnyDb, t: ImportTemplate, firmId: string, r
   return out;
 }
 
-async function loadExisting(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[], parents: Map<string, Parent>) {
+async function loadExisting(
+  db: AnyDb,
+  t: ImportTemplate,
+  firmId: string,
+  rows: PendingRow[],
+  parents: Map<string, Parent>,
+) {
   const keys = keyFields(t);
   const existing = new Map<string, RecordState>();
   const [by, values] =
@@ -135,7 +150,12 @@ async function loadExisting(db: AnyDb, t: ImportTemplate, firmId: string, rows: 
   const fields = storedColumns(t).map((c) => c.field!);
   const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
   for (const part of chunks(values, 10000)) {
-    const got = await db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(by, 'in', part).execute();
+    const got = await db
+      .selectFrom(t.table)
+      .select(cols)
+      .where('firm_id', '=', firmId)
+      .where(by, 'in', part)
+      .execute();
     for (const r of got) {
       const { id, ...rest } = r;
       existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
@@ -144,7 +164,12 @@ async function loadExisting(db: AnyDb, t: ImportTemplate, firmId: string, rows: 
   return existing;
 }
 
-export async function applyBatch(db: Db, target: BatchTarget, rows: PendingRow[], now: string): Promise<BatchOutcome> {
+export async function applyBatch(
+  db: Db,
+  target: BatchTarget,
+  rows: PendingRow[],
+  now: string,
+): Promise<BatchOutcome> {
   const { template: t, firmId } = target;
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
@@ -216,7 +241,15 @@ export async function applyBatch(db: Db, target: BatchTarget, rows: PendingRow[]
     } else outcome.unchanged++;
   }
 
-  await writeRecords(adb, target, [...state.values()].filter((s) => s.dirty), keys, parentField, fields, now);
+  await writeRecords(
+    adb,
+    target,
+    [...state.values()].filter((s) => s.dirty),
+    keys,
+    parentField,
+    fields,
+    now,
+  );
   const auditRows = audits.map((a) => ({
     firm_id: firmId,
     table_name: t.table,
@@ -263,7 +296,9 @@ async function writeRecords(
       .insertInto(target.template.table)
       .values(part)
       .onConflict((oc) =>
-        oc.columns(['firm_id', ...keys]).doUpdateSet((eb) => Object.fromEntries(update.map((f) => [f, eb.ref(`excluded.${f}`)]))),
+        oc
+          .columns(['firm_id', ...keys])
+          .doUpdateSet((eb) => Object.fromEntries(update.map((f) => [f, eb.ref(`excluded.${f}`)]))),
       )
       .returning(['id', ...keys])
       .execute();

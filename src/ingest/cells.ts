@@ -85,7 +85,9 @@ export function parseTyped(col: Column, raw: string, kb: FirmKb): CellResult {
     }
     case 'country': {
       const c = kb.lookup('countries', raw);
-      return c ? ok(c) : bad(`"${raw}" is not a country of the country list (a name, or an ISO alpha-2/alpha-3 code)`);
+      return c
+        ? ok(c)
+        : bad(`"${raw}" is not a country of the country list (a name, or an ISO alpha-2/alpha-3 code)`);
     }
     case 'kb': {
       const v = kb.lookup(col.list!, raw);

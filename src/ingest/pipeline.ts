@@ -3,11 +3,9 @@
 // second effect; a dry run does the same work in one transaction and rolls it back.
 import path from 'node:path';
 import type { Transaction } from 'kysely';
-import { CaseportError, allowanceExceeded, headerMismatch, isCaseportError } from '../errors.js';
+import { allowanceExceeded, CaseportError, headerMismatch, isCaseportError } from '../errors.js';
 import { loadFirmKb } from '../kb/firm-kb.js';
 import {
-  type RowCounts,
-  type RowError,
   checkpoint,
   countsOf,
   createRun,
@@ -16,6 +14,8 @@ import {
   findResumableRun,
   finishRun,
   markRepeat,
+  type RowCounts,
+  type RowError,
   recordRejected,
   rejectedRows,
   runErrors,
@@ -26,7 +26,7 @@ import { getFirm } from '../store/firms.js';
 import type { Database } from '../store/schema.js';
 import { recogniseFileName } from '../templates/file-names.js';
 import type { ImportTemplate } from '../templates/types.js';
-import { type PendingRow, type RejectedRow, applyBatch } from './apply.js';
+import { applyBatch, type PendingRow, type RejectedRow } from './apply.js';
 import { readRows, type SourceRow } from './read.js';
 import { writeResultFile } from './result-file.js';
 import { checkRow } from './rows.js';
@@ -118,7 +118,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
   if (scan.encodingWarning) result.warnings.push(scan.encodingWarning);
   const dataRows = Math.max(0, scan.records - 1);
 
-  let resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, scan.sha256, template.name);
+  const resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, scan.sha256, template.name);
   if (!resumed && firm.recordLimit !== null && !dryRun) {
     const left = Math.max(0, firm.recordLimit - (await usedAllowance(engine.db, firm)));
     if (dataRows > left) return interrupt(allowanceExceeded(firm.id, dataRows, left), scan.sha256);
@@ -126,7 +126,9 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
   const repeatOf = dryRun ? undefined : await findRepeat(engine.db, firm.id, scan.sha256);
   if (repeatOf !== undefined) {
     result.repeatOf = repeatOf;
-    result.warnings.push(`the same content was imported before (run ${repeatOf}); rows already applied count as unchanged`);
+    result.warnings.push(
+      `the same content was imported before (run ${repeatOf}); rows already applied count as unchanged`,
+    );
   }
   let runId: number | null = null;
   let counts = emptyCounts();
@@ -155,7 +157,13 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
 
   const dryRejected: RejectedRow[] = [];
   const ctxBase = { zoomNoUpdate: firm.zoomNoUpdate };
-  const target = { template, firmId: firm.id, runId, by: runId ? `run:${runId}` : 'dry-run', maxParams: engine.maxParams };
+  const target = {
+    template,
+    firmId: firm.id,
+    runId,
+    by: runId ? `run:${runId}` : 'dry-run',
+    maxParams: engine.maxParams,
+  };
   let headerProblem: CaseportError | undefined;
   let sawHeader = false;
   let done = from;
@@ -166,12 +174,21 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     for (const r of rows) {
       if (r.row <= from) continue;
       if (r.parseError) {
-        rejected.push({ row: r.row, cells: r.cells, problems: [{ row: r.row, column: '', value: '', message: r.parseError }] });
+        rejected.push({
+          row: r.row,
+          cells: r.cells,
+          problems: [{ row: r.row, column: '', value: '', message: r.parseError }],
+        });
         continue;
       }
       const check = checkRow(template, r.cells, { ...ctxBase, kb: kb! });
       if (check.ok) pending.push({ row: r.row, cells: r.cells, valid: check.row });
-      else rejected.push({ row: r.row, cells: r.cells, problems: check.problems.map((p) => ({ row: r.row, ...p })) });
+      else
+        rejected.push({
+          row: r.row,
+          cells: r.cells,
+          problems: check.problems.map((p) => ({ row: r.row, ...p })),
+        });
     }
     if (pending.length === 0 && rejected.length === 0) return;
     const now = new Date().toISOString();
@@ -200,8 +217,14 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
         const expected = template.columns.map((c) => c.name);
         const found = cells.map((c) => c.trim());
         const same =
-          found.length === expected.length && found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
-        if (!same) headerProblem = headerMismatch(fileName, expected, found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60));
+          found.length === expected.length &&
+          found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
+        if (!same)
+          headerProblem = headerMismatch(
+            fileName,
+            expected,
+            found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60),
+          );
         return same;
       },
       async onBatch(rows) {
@@ -240,7 +263,8 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     const e = headerProblem ?? new CaseportError('FILE_EMPTY', `${fileName}: the file has no header row`);
     result.status = 'interrupted';
     result.message = e.message;
-    if (runId !== null) await finishRun(engine.db, runId, { status: 'interrupted', message: e.message, billedRows: 0 });
+    if (runId !== null)
+      await finishRun(engine.db, runId, { status: 'interrupted', message: e.message, billedRows: 0 });
     return result;
   }
 
@@ -250,7 +274,13 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     result.errors = await runErrors(engine.db, runId);
     if (counts.rejected > 0) {
       const rows = await rejectedRows(engine.db, runId);
-      result.resultFile = await writeResultFile(opts.resultDir, fileName, template.columns.map((c) => c.name), rows, result.errors);
+      result.resultFile = await writeResultFile(
+        opts.resultDir,
+        fileName,
+        template.columns.map((c) => c.name),
+        rows,
+        result.errors,
+      );
     }
     await finishRun(engine.db, runId, {
       status: result.status,

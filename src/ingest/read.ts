@@ -95,7 +95,11 @@ export function readRows(file: string, opts: ReadOptions): Promise<void> {
           header = false;
           parser.pause();
           Promise.resolve(opts.onHeader(cells)).then(
-            (go) => (go ? parser.resume() : (parser.abort(), resolve())),
+            (go) => {
+              if (go) return parser.resume();
+              parser.abort();
+              resolve();
+            },
             (e) => fail(e, parser),
           );
           return;
@@ -112,7 +116,9 @@ export function readRows(file: string, opts: ReadOptions): Promise<void> {
           return;
         }
         const parseError = res.errors.find((e) => e.type === 'Quotes')?.message;
-        batch.push(parseError ? { row, cells, parseError: `malformed quotes: ${parseError}` } : { row, cells });
+        batch.push(
+          parseError ? { row, cells, parseError: `malformed quotes: ${parseError}` } : { row, cells },
+        );
         if (batch.length >= opts.batchSize) void flush(parser);
       },
       complete() {

@@ -27,14 +27,22 @@ const CUSTOM_TYPES: Record<string, Column['type']> = {
 };
 
 /** Custom values are stored as text in their canonical form (dates ISO, Y/N, numbers as written). */
-function customValue(raw: string, typeName: string, listValues: string[], ctx: CellContext): string | RowProblem {
+function customValue(
+  raw: string,
+  typeName: string,
+  listValues: string[],
+  ctx: CellContext,
+): string | RowProblem {
   const col: Column = { name: 'FieldValue', type: CUSTOM_TYPES[typeName] ?? 'text' };
   if (typeName === 'list') {
     const hit = listValues.find((v) => v.toLowerCase() === raw.toLowerCase());
-    return hit ?? { column: 'FieldValue', value: raw, message: `"${raw}" is not one of: ${listValues.join(', ')}` };
+    return (
+      hit ?? { column: 'FieldValue', value: raw, message: `"${raw}" is not one of: ${listValues.join(', ')}` }
+    );
   }
   const r = parseTyped(col, raw, ctx.kb);
-  if (!r.ok) return { column: 'FieldValue', value: raw, message: `${r.message} (custom field of type ${typeName})` };
+  if (!r.ok)
+    return { column: 'FieldValue', value: raw, message: `${r.message} (custom field of type ${typeName})` };
   if (typeName === 'yesno') return r.value === 1 ? 'Y' : 'N';
   return String(r.value);
 }
@@ -95,7 +103,11 @@ function crossCellChecks(
     if (col.type === 'list-values') {
       const v = values[col.field!];
       if (values.field_type === 'list' && (v === null || v === '')) {
-        problems.push({ column: col.name, value: cells[i], message: 'ListValues is required for a list field' });
+        problems.push({
+          column: col.name,
+          value: cells[i],
+          message: 'ListValues is required for a list field',
+        });
       } else if (typeof v === 'string') {
         values[col.field!] = v
           .split('|')

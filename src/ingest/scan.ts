@@ -77,7 +77,8 @@ export async function scanFile(file: string): Promise<FileScan> {
     if (!st.isFile()) throw fileUnreadable(name, 'it is not a regular file');
     bytes = st.size;
   } catch (e) {
-    if (e instanceof Error && 'code' in e) throw fileUnreadable(name, (e as NodeJS.ErrnoException).code ?? e.message);
+    if (e instanceof Error && 'code' in e)
+      throw fileUnreadable(name, (e as NodeJS.ErrnoException).code ?? e.message);
     throw e;
   }
   if (bytes === 0) throw fileEmpty(name);
@@ -93,7 +94,10 @@ export async function scanFile(file: string): Promise<FileScan> {
       if (offset === 0) refuseWhatIsNotText(name, buf);
       const nul = buf.indexOf(0);
       if (nul >= 0) {
-        throw encodingRefused(name, `holds binary data (a NUL byte at byte ${offset + nul}); it is not a CSV text file`);
+        throw encodingRefused(
+          name,
+          `holds binary data (a NUL byte at byte ${offset + nul}); it is not a CSV text file`,
+        );
       }
       hash.update(buf);
       counter.push(buf);

@@ -54,7 +54,11 @@ export async function loadFirmKb(engine: Engine, firmId: string): Promise<FirmKb
     custom.set(fold(f.field_name), {
       name: f.field_name,
       type: f.field_type,
-      listValues: f.list_values ? String(f.list_values).split('|').map((v: string) => v.trim()) : [],
+      listValues: f.list_values
+        ? String(f.list_values)
+            .split('|')
+            .map((v: string) => v.trim())
+        : [],
     });
   }
   return {

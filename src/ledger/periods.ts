@@ -13,12 +13,22 @@ function offsetMinutes(at: Date, tz: string): number {
     second: '2-digit',
   }).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const local = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return Math.round((local - Math.floor(at.getTime() / 1000) * 1000) / 60000);
 }
 
 /** Local calendar fields of `at` in `tz`. */
-export function zonedParts(at: Date, tz: string): { year: number; month: number; day: number; hour: number; minute: number } {
+export function zonedParts(
+  at: Date,
+  tz: string,
+): { year: number; month: number; day: number; hour: number; minute: number } {
   const shifted = new Date(at.getTime() + offsetMinutes(at, tz) * 60000);
   return {
     year: shifted.getUTCFullYear(),

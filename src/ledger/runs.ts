@@ -137,8 +137,14 @@ export async function recordRejected(
       message: p.message,
     })),
   );
-  for (const part of chunks(errors, Math.floor(maxParams / 6))) await db.insertInto('run_errors').values(part).execute();
-  const raw = rows.map((r) => ({ run_id: runId, firm_id: firmId, row_number: r.row, cells: JSON.stringify(r.cells) }));
+  for (const part of chunks(errors, Math.floor(maxParams / 6)))
+    await db.insertInto('run_errors').values(part).execute();
+  const raw = rows.map((r) => ({
+    run_id: runId,
+    firm_id: firmId,
+    row_number: r.row,
+    cells: JSON.stringify(r.cells),
+  }));
   for (const part of chunks(raw, Math.floor(maxParams / 4))) {
     await db
       .insertInto('rejected_rows')
@@ -151,7 +157,13 @@ export async function recordRejected(
 export async function finishRun(
   db: Db,
   runId: number,
-  f: { status: RunStatus; counts?: RowCounts; message?: string | null; resultFile?: string | null; billedRows?: number },
+  f: {
+    status: RunStatus;
+    counts?: RowCounts;
+    message?: string | null;
+    resultFile?: string | null;
+    billedRows?: number;
+  },
 ): Promise<void> {
   await db
     .updateTable('runs')
@@ -175,7 +187,12 @@ export async function runErrors(db: Db, runId: number): Promise<RowError[]> {
     .orderBy('row_number')
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({ row: r.row_number, column: r.column_name, value: r.value ?? '', message: r.message }));
+  return rows.map((r) => ({
+    row: r.row_number,
+    column: r.column_name,
+    value: r.value ?? '',
+    message: r.message,
+  }));
 }
 
 export async function rejectedRows(db: Db, runId: number): Promise<Map<number, string[]>> {

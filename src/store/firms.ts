@@ -1,5 +1,5 @@
 // Firms (tenants): the settings every run reads, created and listed by the CLI.
-import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { configError, firmExists, firmNotFound } from '../errors.js';
 import type { Engine } from './engine.js';
 import type { FirmTable } from './schema.js';
@@ -52,8 +52,9 @@ export function hashPassword(password: string): string {
 export function verifyPassword(password: string, stored: string): boolean {
   const [kind, salt, hash] = stored.split('$');
   if (kind !== 'scrypt' || !salt || !hash) return false;
-  const got = scryptSync(password, Buffer.from(salt, 'hex'), 32).toString('hex');
-  return createHash('sha256').update(got).digest('hex') === createHash('sha256').update(hash).digest('hex');
+  const want = Buffer.from(hash, 'hex');
+  const got = scryptSync(password, Buffer.from(salt, 'hex'), 32);
+  return want.length === got.length && timingSafeEqual(got, want);
 }
 
 function toFirm(row: FirmTable): Firm {
@@ -107,7 +108,8 @@ export async function updateFirm(
   if (patch.recordLimit !== undefined) set.record_limit = patch.recordLimit;
   if (patch.exportDateFormat !== undefined) set.export_date_format = patch.exportDateFormat;
   if (patch.timezone !== undefined) set.timezone = checkTimeZone(patch.timezone);
-  if (Object.keys(set).length > 0) await engine.db.updateTable('firms').set(set).where('id', '=', id).execute();
+  if (Object.keys(set).length > 0)
+    await engine.db.updateTable('firms').set(set).where('id', '=', id).execute();
   return getFirm(engine, id);
 }
 

@@ -11,9 +11,24 @@ export function snake(name: string): string {
 
 type Opts = Partial<Omit<Column, 'name' | 'type'>>;
 
-export const text = (name: string, o: Opts = {}): Column => ({ name, field: snake(name), type: 'text', ...o });
-export const date = (name: string, o: Opts = {}): Column => ({ name, field: snake(name), type: 'date', ...o });
-export const yesno = (name: string, o: Opts = {}): Column => ({ name, field: snake(name), type: 'yesno', ...o });
+export const text = (name: string, o: Opts = {}): Column => ({
+  name,
+  field: snake(name),
+  type: 'text',
+  ...o,
+});
+export const date = (name: string, o: Opts = {}): Column => ({
+  name,
+  field: snake(name),
+  type: 'date',
+  ...o,
+});
+export const yesno = (name: string, o: Opts = {}): Column => ({
+  name,
+  field: snake(name),
+  type: 'yesno',
+  ...o,
+});
 export const integer = (name: string, o: Opts = {}): Column => ({
   name,
   field: snake(name),
@@ -52,5 +67,17 @@ export const K = { key: true, required: true } as const;
 export const R = { required: true } as const;
 
 /** EmployerID as the parent of a contact or client, EmployerID + EmployeeID as the parent of a child. */
-export const employerParent: Column = { name: 'EmployerID', type: 'text', key: true, required: true, parent: true };
-export const employeeParent: Column = { name: 'EmployeeID', type: 'text', key: true, required: true, parent: true };
+export const employerParent: Column = {
+  name: 'EmployerID',
+  type: 'text',
+  key: true,
+  required: true,
+  parent: true,
+};
+export const employeeParent: Column = {
+  name: 'EmployeeID',
+  type: 'text',
+  key: true,
+  required: true,
+  parent: true,
+};

@@ -24,12 +24,18 @@ export function recogniseFileName(fileName: string): RecognisedFile {
   const base = path.basename(fileName);
   const m = NAME.exec(base);
   if (!m) {
-    throw fileNameRefused(base, 'expected <template>_YYYYMMDD.csv, e.g. fn_Passport_Details_import_20260120.csv');
+    throw fileNameRefused(
+      base,
+      'expected <template>_YYYYMMDD.csv, e.g. fn_Passport_Details_import_20260120.csv',
+    );
   }
   const [, prefix, ys, ms, ds, seq] = m;
   const template = IMPORT_TEMPLATES.find((t) => t.name.toLowerCase() === prefix.toLowerCase());
   if (!template) {
-    throw fileNameRefused(base, `"${prefix}" is not an import template (${IMPORT_TEMPLATES.map((t) => t.name).join(', ')})`);
+    throw fileNameRefused(
+      base,
+      `"${prefix}" is not an import template (${IMPORT_TEMPLATES.map((t) => t.name).join(', ')})`,
+    );
   }
   const y = Number(ys);
   const mo = Number(ms);

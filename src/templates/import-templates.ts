@@ -211,7 +211,8 @@ export const supervisorDetails: ImportTemplate = {
         table: 'contacts',
         field: 'contact_code',
         where: { contact_type: 'Supervisor' },
-        message: 'is not a Supervisor contact of this employer (import it with company_Additional_Contact_import)',
+        message:
+          'is not a Supervisor contact of this employer (import it with company_Additional_Contact_import)',
       },
     }),
     date('EffectiveDate'),
@@ -316,4 +317,8 @@ export const customFieldsList: ImportTemplate = {
   ],
 };
 
-export const FIRM_LIST_TEMPLATES: readonly ImportTemplate[] = [petitionsList, caseManagersList, customFieldsList];
+export const FIRM_LIST_TEMPLATES: readonly ImportTemplate[] = [
+  petitionsList,
+  caseManagersList,
+  customFieldsList,
+];
