@@ -7,6 +7,7 @@ import { CaseportError, isCaseportError } from '../errors.js';
 import { makeFirmFolders } from '../paths.js';
 import { addFirm, type Engine, type Firm, listFirms, updateFirm } from '../store/index.js';
 import { type GlobalOptions, withStore } from './context.js';
+import { runExport } from './export-command.js';
 import { runImport } from './import-command.js';
 import { exportCountries, KB_LISTS, kbImport, kbList } from './kb-command.js';
 import { EXIT, printJson, say, warn } from './output.js';
@@ -185,6 +186,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the outcome of each file as JSON')
     .option('--batch-size <n>', 'rows per transaction', wholeNumber)
     .action((files: string[], o) => run((engine, dataDir) => runImport(engine, dataDir, files, o)));
+
+  program
+    .command('export <template>')
+    .description('write an export file now: all rows, --since an instant, or --delta since the last export')
+    .requiredOption('--firm <firmId>', 'the firm whose rows are exported')
+    .option('--out <dir>', "folder to write to (default: the firm's Export folder)")
+    .option('--since <iso>', 'only rows changed since this ISO 8601 instant (no offset: the firm time zone)')
+    .option('--delta', "only rows changed since this template's last successful export")
+    .option('--json', 'print {file, template, rows, runId, ...} as JSON')
+    .action((template: string, o) => run((engine, dataDir) => runExport(engine, dataDir, template, o)));
 
   return program;
 }

@@ -1,0 +1,103 @@
+// Writing one exported cell: stored values to the contract's forms (dates in the firm's format, Y/N,
+// numbers that import back to the same value, canonical country names), computed cells (DaysToExpiry,
+// LastModified), and the spreadsheet-formula rule. Pure functions: a value in, the cell's text out.
+import type { ExportDateFormat } from '../store/firms.js';
+import type { ExportColumn, ExportTemplate } from '../templates/export-templates.js';
+import { daysFrom, isoWithOffset } from './time.js';
+
+export interface FormatContext {
+  dateFormat: ExportDateFormat;
+  timezone: string;
+  /** Today in the firm's time zone, as a day number, for DaysToExpiry. */
+  today: number;
+}
+
+/** One stored record as read for an export: its column values, and the updated_at of what it shows. */
+export interface ExportRecord {
+  values: unknown[];
+  /** updated_at (ISO UTC) of the row and of each shown record; null where nothing is shown. */
+  updated: ReadonlyArray<string | null>;
+}
+
+// Cells a spreadsheet would run: =, @, tab and CR always; + and - unless the cell is a plain number or
+// phone number (digits, spaces, dots, dashes and parentheses only), which is data that must stay intact.
+const ALWAYS_FORMULA = /^[=@\t\r]/;
+const SIGNED = /^[+-]/;
+const PLAIN_NUMBER_OR_PHONE = /^[+-][\d\s().-]*\d[\d\s().-]*$/;
+
+/**
+ * Neutralises a cell that a spreadsheet would evaluate as a formula by prefixing a single quote, which
+ * spreadsheets show as text. Documented in docs/export.md. Real data such as +1 555 0100 and -42 is kept.
+ */
+export function neutraliseFormula(cell: string): string {
+  if (ALWAYS_FORMULA.test(cell)) return `'${cell}`;
+  if (SIGNED.test(cell) && !PLAIN_NUMBER_OR_PHONE.test(cell)) return `'${cell}`;
+  return cell;
+}
+
+/** A stored YYYY-MM-DD date in the firm's export format. */
+export function formatDate(stored: string, format: ExportDateFormat): string {
+  if (format === 'YYYY-MM-DD') return stored;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(stored);
+  return m ? `${m[2]}/${m[3]}/${m[1]}` : stored;
+}
+
+/** Numbers as JavaScript writes them, which the importer reads back to the same value. */
+export function formatNumber(value: unknown): string {
+  return typeof value === 'number' ? String(value) : String(value).trim();
+}
+
+/** Y/N from the stored 1/0 (true/false from drivers that map booleans). */
+export function formatYesNo(value: unknown): string {
+  return value === 1 || value === true || value === '1' ? 'Y' : 'N';
+}
+
+/** The latest of the ISO UTC timestamps, ignoring nulls (ISO UTC text orders as time does). */
+export function latest(stamps: ReadonlyArray<string | null>): string | null {
+  let max: string | null = null;
+  for (const s of stamps) if (s !== null && s !== undefined && (max === null || s > max)) max = s;
+  return max;
+}
+
+type CellWriter = (value: unknown, record: ExportRecord) => string;
+
+function writerFor(col: ExportColumn, ctx: FormatContext): CellWriter {
+  switch (col.type) {
+    case 'date':
+      return (v) => formatDate(String(v), ctx.dateFormat);
+    case 'yesno':
+      return formatYesNo;
+    case 'integer':
+    case 'number':
+      return formatNumber;
+    case 'id':
+      return (v) => String(v);
+    case 'days-to-expiry':
+      return (v) => {
+        const days = daysFrom(ctx.today, String(v));
+        return days === undefined ? '' : String(days);
+      };
+    case 'last-modified':
+      return (_v, rec) => {
+        const at = latest(rec.updated);
+        return at === null ? '' : isoWithOffset(new Date(at), ctx.timezone);
+      };
+    default:
+      return (v) => String(v);
+  }
+}
+
+/** Formats records of a template: one function built per export, applied to every row. */
+export function rowFormatter(t: ExportTemplate, ctx: FormatContext): (record: ExportRecord) => string[] {
+  const writers = t.columns.map((c) => writerFor(c, ctx));
+  const computed = t.columns.map((c) => c.type === 'last-modified');
+  return (record) => {
+    const out = new Array<string>(writers.length);
+    for (let i = 0; i < writers.length; i++) {
+      const v = record.values[i];
+      out[i] =
+        v === null || (v === undefined && !computed[i]) ? '' : neutraliseFormula(writers[i](v, record));
+    }
+    return out;
+  };
+}

@@ -1,0 +1,73 @@
+// The export ledger: each task's high-water mark (export_marks) and the export's run. The mark moves
+// only when the file is published, in the same transaction that completes the run.
+import type { Kysely, Transaction } from 'kysely';
+import { finishRun } from '../ledger/runs.js';
+import type { Database } from '../store/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The instant the task's last successful export started (ISO UTC), if it has one. */
+export async function readMark(db: Db, firmId: string, task: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('export_marks')
+    .select('last_exported_at')
+    .where('firm_id', '=', firmId)
+    .where('task', '=', task)
+    .executeTakeFirst();
+  return row?.last_exported_at;
+}
+
+/**
+ * The mark the export will leave: its start, or the start of the oldest import of the firm still
+ * running if that is earlier. A running import stamps updated_at before it commits, so its rows may
+ * be stamped before our start yet invisible to our query; a stale run only makes deltas larger.
+ */
+export async function nextMark(db: Db, firmId: string, startedAt: Date): Promise<string> {
+  const start = startedAt.toISOString();
+  const row = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.min<string>('started_at').as('oldest'))
+    .where('firm_id', '=', firmId)
+    .where('kind', '=', 'import')
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return row?.oldest && row.oldest < start ? row.oldest : start;
+}
+
+export interface CompletedExport {
+  firmId: string;
+  runId: number;
+  fileName: string;
+  filePath: string;
+  rows: number;
+  /** Set when the export moves its task's mark: the task and the new mark. */
+  mark?: { task: string; at: string };
+}
+
+/** Completes the run and moves the mark (never backwards), together. */
+export async function commitExport(db: Kysely<Database>, c: CompletedExport): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (c.mark) {
+      await trx
+        .insertInto('export_marks')
+        .values({ firm_id: c.firmId, task: c.mark.task, last_exported_at: c.mark.at, last_run_id: c.runId })
+        .onConflict((oc) =>
+          oc
+            .columns(['firm_id', 'task'])
+            .doUpdateSet((eb) => ({
+              last_exported_at: eb.ref('excluded.last_exported_at'),
+              last_run_id: eb.ref('excluded.last_run_id'),
+            }))
+            .where((eb) => eb('export_marks.last_exported_at', '<', eb.ref('excluded.last_exported_at'))),
+        )
+        .execute();
+    }
+    await trx
+      .updateTable('runs')
+      .set({ file_name: c.fileName, file_path: c.filePath })
+      .where('id', '=', c.runId)
+      .execute();
+    const counts = { total: c.rows, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    await finishRun(trx, c.runId, { status: 'completed', counts, message: null, resultFile: null });
+  });
+}

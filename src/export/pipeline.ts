@@ -1,0 +1,159 @@
+// Exporting one template for one firm: choose the rows (all, changed since an instant, or changed since
+// the task's last successful export), stream them page by page through the formatter into a temporary
+// file, publish it under its final name, then record the run and move the task's mark. A failure at
+// any point before the publish leaves no file and an unmoved mark, so the next delta still has the rows.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { templateUnknown, usageError } from '../errors.js';
+import { createRun, finishRun } from '../ledger/runs.js';
+import type { Engine } from '../store/engine.js';
+import { getFirm } from '../store/firms.js';
+import { EXPORT_TEMPLATES, type ExportTemplate, findExportTemplate } from '../templates/export-templates.js';
+import { exportFileName, exportFileNames } from './file-name.js';
+import { rowFormatter } from './format.js';
+import { commitExport, nextMark, readMark } from './marks.js';
+import { readPages } from './query.js';
+import { localDay, parseInstant } from './time.js';
+import { openExportFile } from './writer.js';
+
+/** Which rows: all of the firm's, those changed since an instant, or since the task's last export. */
+export type ExportScope = { kind: 'all' } | { kind: 'since'; since: string | Date } | { kind: 'delta' };
+
+export interface ExportOptions {
+  firmId: string;
+  template: ExportTemplate | string;
+  /** The folder the file is published in (the firm's Export folder by default in the CLI). */
+  outDir: string;
+  scope?: ExportScope;
+  /** The task whose mark a delta reads and moves; the template's name by default. */
+  task?: string;
+  /** When the export starts (tests); now by default. */
+  now?: Date;
+  pageSize?: number;
+  /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
+  afterChunk?(rowsWritten: number): void | Promise<void>;
+}
+
+export interface ExportResult {
+  /** The published file; null when the export was interrupted. */
+  file: string | null;
+  template: string;
+  rows: number;
+  runId: number;
+  status: 'completed' | 'interrupted';
+  /** The lower bound of updated_at the rows were chosen by (ISO UTC); null for all rows. */
+  since: string | null;
+  message: string | null;
+}
+
+const DEFAULT_PAGE = 5000;
+
+function templateOf(t: ExportTemplate | string): ExportTemplate {
+  if (typeof t !== 'string') return t;
+  const found = findExportTemplate(t);
+  if (!found)
+    throw templateUnknown(
+      t,
+      EXPORT_TEMPLATES.map((x) => x.name),
+    );
+  return found;
+}
+
+function sinceOf(scope: ExportScope, tz: string): string | null {
+  if (scope.kind !== 'since') return null;
+  if (scope.since instanceof Date) return scope.since.toISOString();
+  const at = parseInstant(scope.since, tz);
+  if (!at) {
+    throw usageError(
+      `--since "${scope.since}" is not an ISO 8601 instant: use e.g. 2026-11-20T08:00:00-08:00, ` +
+        `2026-11-20T08:00 (in the firm's time zone ${tz}) or 2026-11-20 (midnight there)`,
+    );
+  }
+  return at.toISOString();
+}
+
+export async function exportFile(engine: Engine, opts: ExportOptions): Promise<ExportResult> {
+  const firm = await getFirm(engine, opts.firmId);
+  const template = templateOf(opts.template);
+  const scope = opts.scope ?? { kind: 'all' };
+  const task = opts.task ?? template.name;
+  // The start instant, taken before any row is read: the new mark (see nextMark).
+  const startedAt = opts.now ?? new Date();
+  let since = sinceOf(scope, firm.timezone);
+  if (scope.kind === 'delta') since = (await readMark(engine.db, firm.id, task)) ?? null;
+  const mark = await nextMark(engine.db, firm.id, startedAt);
+  // Rows are chosen with updated_at >= since, and the next delta starts at this export's start: a row
+  // written while this export runs may be sent twice, never skipped (at-least-once delivery).
+
+  const plannedName = exportFileName(template.name, startedAt, firm.timezone);
+  const outDir = path.resolve(opts.outDir);
+  const runId = await createRun(engine.db, {
+    firmId: firm.id,
+    kind: 'export',
+    template: template.name,
+    fileName: plannedName,
+    filePath: path.join(outDir, plannedName),
+    status: 'running',
+  });
+  const result: ExportResult = {
+    file: null,
+    template: template.name,
+    rows: 0,
+    runId,
+    status: 'interrupted',
+    since,
+    message: null,
+  };
+
+  const format = rowFormatter(template, {
+    dateFormat: firm.exportDateFormat,
+    timezone: firm.timezone,
+    today: localDay(startedAt, firm.timezone),
+  });
+  let out: Awaited<ReturnType<typeof openExportFile>> | undefined;
+  let published: string | undefined;
+  try {
+    await mkdir(outDir, { recursive: true });
+    out = await openExportFile({
+      dir: outDir,
+      prefix: template.name,
+      header: template.columns.map((c) => c.name),
+      afterChunk: opts.afterChunk,
+    });
+    const pages = readPages(engine.db, template, {
+      firmId: firm.id,
+      since,
+      pageSize: opts.pageSize ?? DEFAULT_PAGE,
+    });
+    for await (const page of pages) await out.write(page.map(format));
+    published = await out.publish(exportFileNames(template.name, startedAt, firm.timezone));
+    result.rows = out.rows;
+    await commitExport(engine.db, {
+      firmId: firm.id,
+      runId,
+      fileName: path.basename(published),
+      filePath: published,
+      rows: out.rows,
+      // --since answers a question about one period; only full and delta exports cover the task's rows.
+      mark: scope.kind === 'since' ? undefined : { task, at: mark },
+    });
+  } catch (e) {
+    await out?.discard();
+    const why = e instanceof Error ? e.message : String(e);
+    result.message = published
+      ? `${template.name}: ${path.basename(published)} was written but the export could not be recorded: ${why}; ` +
+        'the next delta sends its rows again'
+      : `${template.name}: export stopped after ${out?.rows ?? 0} rows: ${why}; no file was published and the ` +
+        'next delta still contains every row';
+    result.file = published ?? null;
+    await finishRun(engine.db, runId, {
+      status: 'interrupted',
+      counts: { total: out?.rows ?? 0, created: 0, updated: 0, unchanged: 0, rejected: 0 },
+      message: result.message,
+    });
+    return result;
+  }
+  result.file = published;
+  result.status = 'completed';
+  return result;
+}
