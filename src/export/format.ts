@@ -19,11 +19,14 @@ export interface ExportRecord {
   updated: ReadonlyArray<string | null>;
 }
 
-// Cells a spreadsheet would run: =, @, tab and CR always; + and - unless the cell is a plain number or
-// phone number (digits, spaces, dots, dashes and parentheses only), which is data that must stay intact.
+// Cells a spreadsheet would run: =, @, tab and CR always; + and - unless the cell is a number (as
+// JavaScript writes one, e.g. -42, -3.5, -1e-7) or has nothing after the sign but digits, spaces, dots,
+// dashes and parentheses (a phone number, or a lone "-" placeholder): without a letter there is no
+// function, reference or DDE call to run, and such cells are data that must stay intact.
 const ALWAYS_FORMULA = /^[=@\t\r]/;
 const SIGNED = /^[+-]/;
-const PLAIN_NUMBER_OR_PHONE = /^[+-][\d\s().-]*\d[\d\s().-]*$/;
+const PLAIN_NUMBER = /^[+-](\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const PHONE = /^[+-][\d\s().-]*$/;
 
 /**
  * Neutralises a cell that a spreadsheet would evaluate as a formula by prefixing a single quote, which
@@ -31,7 +34,7 @@ const PLAIN_NUMBER_OR_PHONE = /^[+-][\d\s().-]*\d[\d\s().-]*$/;
  */
 export function neutraliseFormula(cell: string): string {
   if (ALWAYS_FORMULA.test(cell)) return `'${cell}`;
-  if (SIGNED.test(cell) && !PLAIN_NUMBER_OR_PHONE.test(cell)) return `'${cell}`;
+  if (SIGNED.test(cell) && !PLAIN_NUMBER.test(cell) && !PHONE.test(cell)) return `'${cell}`;
   return cell;
 }
 
@@ -95,8 +98,7 @@ export function rowFormatter(t: ExportTemplate, ctx: FormatContext): (record: Ex
     const out = new Array<string>(writers.length);
     for (let i = 0; i < writers.length; i++) {
       const v = record.values[i];
-      out[i] =
-        v === null || (v === undefined && !computed[i]) ? '' : neutraliseFormula(writers[i](v, record));
+      out[i] = !computed[i] && (v === null || v === undefined) ? '' : neutraliseFormula(writers[i](v, record));
     }
     return out;
   };

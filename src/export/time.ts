@@ -81,6 +81,7 @@ export function parseInstant(text: string, tz: string): Date | undefined {
   if (zone) {
     if (/^z$/i.test(zone)) return new Date(wall);
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    if (Number(z[2]) > 14 || Number(z[3] ?? 0) > 59) return undefined;
     const off = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * (z[1] === '-' ? -1 : 1);
     return new Date(wall - off * MINUTE);
   }

@@ -149,13 +149,13 @@ async function loadExisting(
   if (values.length === 0) return existing;
   const fields = storedColumns(t).map((c) => c.field!);
   const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
+  // Narrow by the first own key too: an employer's clients are many, a batch's employee ids are few.
+  const own = t.parent === 'none' ? undefined : keys[1];
+  const ownValues = own ? [...new Set(rows.map((r) => r.valid.values[own]))] : [];
   for (const part of chunks(values, 10000)) {
-    const got = await db
-      .selectFrom(t.table)
-      .select(cols)
-      .where('firm_id', '=', firmId)
-      .where(by, 'in', part)
-      .execute();
+    let q = db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(by, 'in', part);
+    if (own) q = q.where(own, 'in', ownValues);
+    const got = await q.execute();
     for (const r of got) {
       const { id, ...rest } = r;
       existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
