@@ -75,8 +75,7 @@ async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows
     .innerJoin('employers', 'employers.id', 'clients.employer_id')
     .select(['clients.id', 'clients.employer_id', 'employers.employer_code', 'clients.employee_id'])
     .where('clients.firm_id', '=', firmId)
-    .where('employers.employer_code', 'in', employers)
-    .where('clients.employee_id', 'in', employees)
+    .where('clients.employee_id', 'in', employees) // one IN list: two would be probed as their cross product
     .execute();
   for (const c of got)
     found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
@@ -142,20 +141,26 @@ async function loadExisting(
 ) {
   const keys = keyFields(t);
   const existing = new Map<string, RecordState>();
+  // One IN list per query (SQLite probes two IN lists as their cross product): a client's own records
+  // by client id (a client has few); an employer's contacts and clients by their own key (an employer
+  // has many), then matched on the whole key below.
   const [by, values] =
-    t.parent === 'none'
-      ? [keys[0], [...new Set(rows.map((r) => r.valid.values[keys[0]]))]]
-      : [PARENT_FIELD[t.parent], [...new Set([...parents.values()].map((p) => p.id))]];
+    t.parent === 'client'
+      ? [PARENT_FIELD.client, [...new Set([...parents.values()].map((p) => p.id))]]
+      : [
+          keys[t.parent === 'none' ? 0 : 1],
+          [...new Set(rows.map((r) => r.valid.values[keys[t.parent === 'none' ? 0 : 1]]))],
+        ];
   if (values.length === 0) return existing;
   const fields = storedColumns(t).map((c) => c.field!);
   const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
-  // Narrow by the first own key too: an employer's clients are many, a batch's employee ids are few.
-  const own = t.parent === 'none' ? undefined : keys[1];
-  const ownValues = own ? [...new Set(rows.map((r) => r.valid.values[own]))] : [];
   for (const part of chunks(values, 10000)) {
-    let q = db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(by, 'in', part);
-    if (own) q = q.where(own, 'in', ownValues);
-    const got = await q.execute();
+    const got = await db
+      .selectFrom(t.table)
+      .select(cols)
+      .where('firm_id', '=', firmId)
+      .where(by, 'in', part)
+      .execute();
     for (const r of got) {
       const { id, ...rest } = r;
       existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });

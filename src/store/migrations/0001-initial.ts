@@ -132,7 +132,9 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
       .columns(['firm_id', 'updated_at'])
       .execute();
   }
+  // Lookups by the HR key alone (one IN list per query): see src/ingest/apply.ts.
   await db.schema.createIndex('clients_employee').on('clients').columns(['firm_id', 'employee_id']).execute();
+  await db.schema.createIndex('contacts_code').on('contacts').columns(['firm_id', 'contact_code']).execute();
 
   await db.schema
     .createTable('audit')
