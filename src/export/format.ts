@@ -28,11 +28,21 @@ const SIGNED = /^[+-]/;
 const PLAIN_NUMBER = /^[+-](\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const PHONE = /^[+-][\d\s().-]*$/;
 
+const EQUALS = 61;
+const AT = 64;
+const TAB = 9;
+const CR = 13;
+const PLUS = 43;
+const MINUS = 45;
+
 /**
  * Neutralises a cell that a spreadsheet would evaluate as a formula by prefixing a single quote, which
  * spreadsheets show as text. Documented in docs/export.md. Real data such as +1 555 0100 and -42 is kept.
  */
 export function neutraliseFormula(cell: string): string {
+  const c = cell.charCodeAt(0);
+  // Most cells start with none of the six characters: one comparison chain, no regex.
+  if (c !== EQUALS && c !== AT && c !== TAB && c !== CR && c !== PLUS && c !== MINUS) return cell;
   if (ALWAYS_FORMULA.test(cell)) return `'${cell}`;
   if (SIGNED.test(cell) && !PLAIN_NUMBER.test(cell) && !PHONE.test(cell)) return `'${cell}`;
   return cell;
@@ -41,8 +51,8 @@ export function neutraliseFormula(cell: string): string {
 /** A stored YYYY-MM-DD date in the firm's export format. */
 export function formatDate(stored: string, format: ExportDateFormat): string {
   if (format === 'YYYY-MM-DD') return stored;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(stored);
-  return m ? `${m[2]}/${m[3]}/${m[1]}` : stored;
+  const isIso = stored.length === 10 && stored.charCodeAt(4) === MINUS && stored.charCodeAt(7) === MINUS;
+  return isIso ? `${stored.slice(5, 7)}/${stored.slice(8, 10)}/${stored.slice(0, 4)}` : stored;
 }
 
 /** Numbers as JavaScript writes them, which the importer reads back to the same value. */
@@ -80,11 +90,20 @@ function writerFor(col: ExportColumn, ctx: FormatContext): CellWriter {
         const days = daysFrom(ctx.today, String(v));
         return days === undefined ? '' : String(days);
       };
-    case 'last-modified':
+    case 'last-modified': {
+      // Rows written by one import batch share their timestamp: remember the last one formatted.
+      let lastAt: string | null = null;
+      let lastCell = '';
       return (_v, rec) => {
         const at = latest(rec.updated);
-        return at === null ? '' : isoWithOffset(new Date(at), ctx.timezone);
+        if (at === null) return '';
+        if (at !== lastAt) {
+          lastAt = at;
+          lastCell = isoWithOffset(new Date(at), ctx.timezone);
+        }
+        return lastCell;
       };
+    }
     default:
       return (v) => String(v);
   }
@@ -98,7 +117,8 @@ export function rowFormatter(t: ExportTemplate, ctx: FormatContext): (record: Ex
     const out = new Array<string>(writers.length);
     for (let i = 0; i < writers.length; i++) {
       const v = record.values[i];
-      out[i] = !computed[i] && (v === null || v === undefined) ? '' : neutraliseFormula(writers[i](v, record));
+      out[i] =
+        !computed[i] && (v === null || v === undefined) ? '' : neutraliseFormula(writers[i](v, record));
     }
     return out;
   };

@@ -122,26 +122,45 @@ function pageQuery(db: AnyDb, t: ExportTemplate, q: PageQuery, after: unknown[] 
   return query.limit(q.pageSize);
 }
 
-/** Pages of records in key order; each page is one query resuming after the last key of the previous. */
+/**
+ * Pages of records in key order; each page is one query resuming after the last key of the previous.
+ * The next page is asked for before this one is handed out, so the database works while it is written.
+ */
 export async function* readPages(
   db: Kysely<Database>,
   t: ExportTemplate,
   q: PageQuery,
 ): AsyncGenerator<ExportRecord[]> {
-  const keys = keyFields(t.twin);
-  const updates = shownOf(t).length + 1;
-  let after: unknown[] | undefined;
+  const cursorKeys = keyFields(t.twin).map((_, j) => `k${j}`);
+  const valueKeys = t.columns.map((c, i) => (c.source ? `v${i}` : undefined));
+  const updateKeys = ['u0', ...shownOf(t).map((_, j) => `u${j + 1}`)];
+  const fetch = (after: unknown[] | undefined) => {
+    const p = pageQuery(db as AnyDb, t, q, after).execute() as Promise<Record<string, unknown>[]>;
+    p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
+    return p;
+  };
+  let pending = fetch(undefined);
   for (;;) {
-    const rows = (await pageQuery(db as AnyDb, t, q, after).execute()) as Record<string, unknown>[];
+    const rows = await pending;
     if (rows.length === 0) return;
-    yield rows.map((r) => {
-      const values = t.columns.map((c, i) => (c.source ? r[`v${i}`] : undefined));
-      const updated: Array<string | null> = [];
-      for (let j = 0; j < updates; j++) updated.push((r[`u${j}`] as string | null) ?? null);
-      return { values, updated };
-    });
-    if (rows.length < q.pageSize) return;
-    const last = rows[rows.length - 1];
-    after = keys.map((_, j) => last[`k${j}`]);
+    const full = rows.length >= q.pageSize;
+    if (full) {
+      const last = rows[rows.length - 1];
+      pending = fetch(cursorKeys.map((k) => last[k]));
+    }
+    const records = new Array<ExportRecord>(rows.length);
+    for (let n = 0; n < rows.length; n++) {
+      const r = rows[n];
+      const values = new Array<unknown>(valueKeys.length);
+      for (let i = 0; i < valueKeys.length; i++) {
+        const k = valueKeys[i];
+        values[i] = k === undefined ? undefined : r[k];
+      }
+      const updated = new Array<string | null>(updateKeys.length);
+      for (let j = 0; j < updateKeys.length; j++) updated[j] = (r[updateKeys[j]] as string | null) ?? null;
+      records[n] = { values, updated };
+    }
+    yield records;
+    if (!full) return;
   }
 }

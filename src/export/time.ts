@@ -8,19 +8,23 @@ const DAY = 86_400_000;
 
 // Offsets are whole quarter hours and change at quarter-hour instants, so one lookup per quarter hour
 // serves every timestamp in it: an export of a million rows asks Intl a handful of times, not a million.
-const offsets = new Map<string, number>();
+const offsets = new Map<string, Map<number, number>>();
 
 /** The offset of `tz` from UTC at `at`, in minutes (positive east of Greenwich). */
 export function offsetAt(at: Date, tz: string): number {
   const bucket = Math.floor(at.getTime() / QUARTER);
-  const key = `${tz}|${bucket}`;
-  let off = offsets.get(key);
+  let zone = offsets.get(tz);
+  if (!zone) {
+    zone = new Map();
+    offsets.set(tz, zone);
+  }
+  let off = zone.get(bucket);
   if (off === undefined) {
     const start = new Date(bucket * QUARTER);
     const p = zonedParts(start, tz);
     off = Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start.getTime()) / MINUTE);
-    if (offsets.size > 100_000) offsets.clear();
-    offsets.set(key, off);
+    if (zone.size > 100_000) zone.clear();
+    zone.set(bucket, off);
   }
   return off;
 }
