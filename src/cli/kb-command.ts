@@ -83,7 +83,10 @@ async function importListEntries(engine: Engine, list: string, file: string, fir
   } catch (e) {
     throw fileUnreadable(path.basename(file), e instanceof Error ? e.message : String(e));
   }
-  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' });
+  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), {
+    skipEmptyLines: 'greedy',
+    delimiter: ',',
+  });
   const [header, ...rows] = parsed.data;
   if (header?.length !== 1 || header[0].trim().toLowerCase() !== 'value') {
     throw usageError(

@@ -41,7 +41,7 @@ function salvage(rest: string, firstRow: number): SourceRow[] {
   let i = 1;
   while (i < lines.length) {
     const text = lines.slice(i).join('\n');
-    const parsed = Papa.parse<string[]>(text, { preview: 1 });
+    const parsed = Papa.parse<string[]>(text, { preview: 1, delimiter: ',' });
     const cells = parsed.data[0] ?? [''];
     const quoteErr = parsed.errors.find((e) => e.code === 'MissingQuotes');
     if (quoteErr) {
@@ -87,6 +87,7 @@ export function readRows(file: string, opts: ReadOptions): Promise<void> {
       }
     };
     Papa.parse<string[]>(Readable.from(decode(file, opts.encoding)), {
+      delimiter: ',', // the contract is comma-separated: never guess from a pipe or tab in the data
       step(res, parser) {
         if (failed) return;
         row++;
