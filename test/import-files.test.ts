@@ -166,32 +166,3 @@ describe('malformed and unusual files (SQLite)', () => {
   });
 });
 
-describe('the delimiter is always a comma', () => {
-  test('a pipe or semicolon in the data does not change how the file is split', async () => {
-    const store = await storeWithFirm('sqlite');
-    try {
-      await seedFirm(store.engine);
-      const dir = tempDir();
-      const content = [
-        H,
-        row('P1', { JobTitle: "=cmd|' /C calc'!A0" }),
-        row('P2', { JobTitle: 'a|b;c' }),
-        '',
-      ].join('\n');
-      const r = await importFile(store.engine, {
-        firmId: 'acme',
-        file: writeRaw(dir, 'fn_Details_Data_import_20261122.csv', content),
-        resultDir: dir,
-      });
-      assert.equal(r.status, 'completed', r.message ?? JSON.stringify(r.errors));
-      const c = await store.engine.db
-        .selectFrom('clients')
-        .select('job_title')
-        .where('employee_id', '=', 'P1')
-        .executeTakeFirst();
-      assert.equal(c?.job_title, "=cmd|' /C calc'!A0");
-    } finally {
-      await store.cleanup();
-    }
-  });
-});
