@@ -165,4 +165,3 @@ describe('malformed and unusual files (SQLite)', () => {
     assert.deepEqual(again.rows, { total: 1, created: 0, updated: 0, unchanged: 1, rejected: 0 });
   });
 });
-
