@@ -197,7 +197,7 @@ for (const kind of ENGINES) {
       const task = 'fn_passport_details_export';
       const dir = tempDir();
       const first = await run(task, { scope: { kind: 'delta' }, outDir: dir });
-      assert.equal(first.rows, 2);
+      assert.equal(first.rows, 3, 'the three sample passports');
       const m = await mark(task);
       await tick();
       await load('fn_Passport_Details_import', [
@@ -247,7 +247,7 @@ for (const kind of ENGINES) {
 
     test('a new or changed supervisor link brings its client into the client_details_export delta', async () => {
       const task = 'client_details_export';
-      assert.equal((await run(task, { scope: { kind: 'delta' } })).rows, 2);
+      assert.equal((await run(task, { scope: { kind: 'delta' } })).rows, 3, 'the three sample clients');
       await tick();
       const head = ['EmployerID', 'EmployeeID', 'SupervisorContactID', 'EffectiveDate'];
       await load('fn_Supervisor_Details_import', [head, ['ACME', 'E1001', 'S-200', '2021-06-01']]);

@@ -78,15 +78,20 @@ export function readRows(file: string, opts: ReadOptions): Promise<void> {
       const rows = batch.concat(more);
       batch = [];
       if (rows.length === 0) return;
+      // papaparse never pauses a Node stream it reads: pause the source too, or it reads the whole file
+      // into its queue while a batch is being applied.
       parser?.pause();
+      source.pause();
       try {
         await opts.onBatch(rows);
+        source.resume();
         parser?.resume();
       } catch (e) {
         fail(e, parser);
       }
     };
-    Papa.parse<string[]>(Readable.from(decode(file, opts.encoding)), {
+    const source = Readable.from(decode(file, opts.encoding), { highWaterMark: 1 });
+    Papa.parse<string[]>(source, {
       delimiter: ',', // the contract is comma-separated: never guess from a pipe or tab in the data
       step(res, parser) {
         if (failed) return;
