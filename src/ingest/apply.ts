@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { RowError } from '../ledger/runs.js';
 import { chunks } from '../ledger/runs.js';
+import type { Engine } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
 import { type ImportTemplate, keyFields, PARENT_FIELD, storedColumns } from '../templates/types.js';
 import { KEEP, type StoredValue } from './cells.js';
@@ -39,7 +40,7 @@ export interface BatchTarget {
   runId: number | null;
   /** Who made the change: `run:<id>`, `dry-run` or `user:<name>`. */
   by: string;
-  maxParams: number;
+  engine: Engine;
 }
 
 interface Parent {
@@ -55,7 +56,13 @@ interface RecordState {
 
 const SEP = '\u0001';
 
-async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows: PendingRow[]) {
+async function resolveParents(
+  db: AnyDb,
+  engine: Engine,
+  t: ImportTemplate,
+  firmId: string,
+  rows: PendingRow[],
+) {
   const found = new Map<string, Parent>();
   if (t.parent === 'none') return found;
   const employers = [...new Set(rows.map((r) => r.valid.parentKeys[0]))];
@@ -64,7 +71,7 @@ async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows
       .selectFrom('employers')
       .select(['id', 'employer_code'])
       .where('firm_id', '=', firmId)
-      .where('employer_code', 'in', employers)
+      .where(engine.inList('employer_code', employers))
       .execute();
     for (const e of got) found.set(e.employer_code, { id: e.id, employerId: e.id });
     return found;
@@ -75,7 +82,7 @@ async function resolveParents(db: AnyDb, t: ImportTemplate, firmId: string, rows
     .innerJoin('employers', 'employers.id', 'clients.employer_id')
     .select(['clients.id', 'clients.employer_id', 'employers.employer_code', 'clients.employee_id'])
     .where('clients.firm_id', '=', firmId)
-    .where('clients.employee_id', 'in', employees) // one IN list: two would be probed as their cross product
+    .where(engine.inList('clients.employee_id', employees)) // one list: two are probed as their cross product
     .execute();
   for (const c of got)
     found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
@@ -134,6 +141,7 @@ async function resolveReferences(
 
 async function loadExisting(
   db: AnyDb,
+  engine: Engine,
   t: ImportTemplate,
   firmId: string,
   rows: PendingRow[],
@@ -154,17 +162,15 @@ async function loadExisting(
   if (values.length === 0) return existing;
   const fields = storedColumns(t).map((c) => c.field!);
   const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
-  for (const part of chunks(values, 10000)) {
-    const got = await db
-      .selectFrom(t.table)
-      .select(cols)
-      .where('firm_id', '=', firmId)
-      .where(by, 'in', part)
-      .execute();
-    for (const r of got) {
-      const { id, ...rest } = r;
-      existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
-    }
+  const got = await db
+    .selectFrom(t.table)
+    .select(cols)
+    .where('firm_id', '=', firmId)
+    .where(engine.inList(by, values))
+    .execute();
+  for (const r of got) {
+    const { id, ...rest } = r;
+    existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
   }
   return existing;
 }
@@ -179,9 +185,9 @@ export async function applyBatch(
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   if (rows.length === 0) return outcome; // `in ()` is an error on PostgreSQL
-  const parents = await resolveParents(adb, t, firmId, rows);
+  const parents = await resolveParents(adb, target.engine, t, firmId, rows);
   const refs = await resolveReferences(adb, t, firmId, rows, parents);
-  const state = await loadExisting(adb, t, firmId, rows, parents);
+  const state = await loadExisting(adb, target.engine, t, firmId, rows, parents);
   const keys = keyFields(t);
   const fields = storedColumns(t).map((c) => c.field!);
   const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
@@ -266,7 +272,7 @@ export async function applyBatch(
     run_id: target.runId,
     changed_by: target.by,
   }));
-  for (const part of chunks(auditRows, Math.floor(target.maxParams / 9))) {
+  for (const part of chunks(auditRows, Math.floor(target.engine.maxParams / 9))) {
     await adb.insertInto('audit').values(part).execute();
   }
   return outcome;
@@ -284,32 +290,33 @@ async function writeRecords(
   if (dirty.length === 0) return;
   const all = parentField ? [parentField, ...fields] : fields;
   const rows = dirty.map((s) => {
-    const row: Record<string, StoredValue> = { firm_id: target.firmId };
-    for (const f of all) row[f] = s.fields[f] ?? null;
-    row.created_at = now;
-    row.updated_at = now;
-    row.created_run_id = target.runId;
-    row.updated_run_id = target.runId;
-    row.updated_by = target.by;
+    const row: unknown[] = [target.firmId];
+    for (const f of all) row.push(s.fields[f] ?? null);
+    row.push(now, now, target.runId, target.runId, target.by);
     return row;
   });
-  const update = [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'];
+  const returned = await target.engine.bulkUpsert(
+    db as Kysely<Database>,
+    {
+      table: target.template.table,
+      columns: [
+        'firm_id',
+        ...all,
+        'created_at',
+        'updated_at',
+        'created_run_id',
+        'updated_run_id',
+        'updated_by',
+      ],
+      conflict: ['firm_id', ...keys],
+      update: [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'],
+      returning: ['id', ...keys],
+    },
+    rows,
+  );
   const byKey = new Map(dirty.map((s) => [keys.map((k) => s.fields[k]).join(SEP), s]));
-  const perRow = Object.keys(rows[0]).length;
-  for (const part of chunks(rows, Math.floor(target.maxParams / perRow))) {
-    const done = await db
-      .insertInto(target.template.table)
-      .values(part)
-      .onConflict((oc) =>
-        oc
-          .columns(['firm_id', ...keys])
-          .doUpdateSet((eb) => Object.fromEntries(update.map((f) => [f, eb.ref(`excluded.${f}`)]))),
-      )
-      .returning(['id', ...keys])
-      .execute();
-    for (const r of done) {
-      const s = byKey.get(keys.map((k) => r[k]).join(SEP));
-      if (s) s.id = r.id;
-    }
+  for (const r of returned) {
+    const s = byKey.get(keys.map((k) => r[k]).join(SEP));
+    if (s) s.id = r.id;
   }
 }

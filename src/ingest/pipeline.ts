@@ -162,7 +162,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     firmId: firm.id,
     runId,
     by: runId ? `run:${runId}` : 'dry-run',
-    maxParams: engine.maxParams,
+    engine,
   };
   let headerProblem: CaseportError | undefined;
   let sawHeader = false;

@@ -3,7 +3,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type ColumnDefinitionBuilder, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type ColumnDefinitionBuilder,
+  type Expression,
+  Kysely,
+  PostgresDialect,
+  type SqlBool,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { configError } from '../errors.js';
 import type { Database } from './schema.js';
@@ -21,7 +30,40 @@ export interface Engine {
   readonly idType: 'integer' | 'serial';
   /** Applies the engine's auto-number clause to an id column. */
   idColumn(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** `column IN values` bound as one parameter (json_each / = any), so the statement text never varies. */
+  inList(column: string, values: readonly unknown[]): Expression<SqlBool>;
+  /** Multi-row INSERT ... ON CONFLICT DO UPDATE ... RETURNING, the bulk write path of imports. */
+  bulkUpsert(
+    db: Kysely<Database> | Transaction<Database>,
+    u: Upsert,
+    rows: readonly unknown[][],
+  ): Promise<ReturnedRow[]>;
   close(): Promise<void>;
+}
+
+export interface Upsert {
+  table: string;
+  /** Insert columns, in the order of each row's values. */
+  columns: readonly string[];
+  /** The unique key the conflict is on. */
+  conflict: readonly string[];
+  /** Columns set from the new row when the key exists. */
+  update: readonly string[];
+  returning: readonly string[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: returned columns are named by the caller
+export type ReturnedRow = Record<string, any>;
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function upsertSql(u: Upsert, rowCount: number): string {
+  const one = `(${u.columns.map(() => '?').join(',')})`;
+  return (
+    `insert into ${q(u.table)} (${u.columns.map(q).join(',')}) values ${new Array(rowCount).fill(one).join(',')} ` +
+    `on conflict (${u.conflict.map(q).join(',')}) do update set ${u.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')} ` +
+    `returning ${u.returning.map(q).join(',')}`
+  );
 }
 
 // pg returns int8 (count(*), bigserial) as strings; our counts fit in a JS number.
@@ -38,14 +80,42 @@ export function openSqlite(file: string): Engine {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Prepared once per shape and reused: preparing a statement of thousands of parameters costs more
+  // than running it. Runs on the one connection, so inside whatever transaction Kysely has open.
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  const prepared = (text: string) => {
+    let st = statements.get(text);
+    if (!st) {
+      if (statements.size > 64) statements.clear();
+      st = sqlite.prepare(text);
+      statements.set(text, st);
+    }
+    return st;
+  };
+  const maxParams = 32766;
   return {
     kind: 'sqlite',
     location: path.resolve(file),
     db,
-    maxParams: 32766,
+    maxParams,
     idType: 'integer',
     idColumn: (col) => col.primaryKey().autoIncrement(),
-    close: () => db.destroy(),
+    inList: (column, values) =>
+      sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
+    async bulkUpsert(_db, u, rows) {
+      const per = Math.max(1, Math.min(500, Math.floor(maxParams / u.columns.length)));
+      const out: ReturnedRow[] = [];
+      for (let i = 0; i < rows.length; i += per) {
+        const part = rows.slice(i, i + per);
+        out.push(...(prepared(upsertSql(u, part.length)).all(...part.flat()) as ReturnedRow[]));
+      }
+      return out;
+    },
+    async close() {
+      statements.clear();
+      sqlite.pragma('optimize'); // keeps the planner's statistics fresh, as SQLite recommends on close
+      await db.destroy();
+    },
   };
 }
 
@@ -61,13 +131,29 @@ export function openPostgres(url: string): Engine {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {}); // an idle client's socket error must not crash the process
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const maxParams = 65535;
   return {
     kind: 'postgres',
     location: safe,
     db,
-    maxParams: 65535,
+    maxParams,
     idType: 'serial',
     idColumn: (col) => col.primaryKey(),
+    inList: (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values})`,
+    async bulkUpsert(trx, u, rows) {
+      const per = Math.max(1, Math.floor(maxParams / u.columns.length));
+      const head = sql.raw(`insert into ${q(u.table)} (${u.columns.map(q).join(',')}) values `);
+      const tail = sql.raw(
+        ` on conflict (${u.conflict.map(q).join(',')}) do update set ` +
+          `${u.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')} returning ${u.returning.map(q).join(',')}`,
+      );
+      const out: ReturnedRow[] = [];
+      for (let i = 0; i < rows.length; i += per) {
+        const values = sql.join(rows.slice(i, i + per).map((r) => sql`(${sql.join(r)})`));
+        out.push(...(await sql<ReturnedRow>`${head}${values}${tail}`.execute(trx)).rows);
+      }
+      return out;
+    },
     close: () => db.destroy(),
   };
 }

@@ -73,11 +73,12 @@ const caseCols: Cols = [
   ...t('receipt_number', 'priority_date', 'approval_date', 'valid_from', 'valid_to', 'notes'),
 ];
 
-/** Record tables: name, columns, the natural key (besides firm_id) and the parent it hangs from. */
+/** Record tables: name, columns and natural key (besides firm_id). Contacts and clients put their own
+ * key before employer_id so the key index also serves lookups by ContactID / EmployeeID alone. */
 const recordTables: ReadonlyArray<{ name: string; cols: Cols; key: string[]; index?: string[] }> = [
   { name: 'employers', cols: employerCols, key: ['employer_code'] },
-  { name: 'contacts', cols: contactCols, key: ['employer_id', 'contact_code'] },
-  { name: 'clients', cols: clientCols, key: ['employer_id', 'employee_id'] },
+  { name: 'contacts', cols: contactCols, key: ['contact_code', 'employer_id'] },
+  { name: 'clients', cols: clientCols, key: ['employee_id', 'employer_id'] },
   { name: 'expirations', cols: expirationCols, key: ['client_id', 'document_type'] },
   { name: 'visas', cols: visaCols, key: ['client_id', 'visa_type', 'issue_date'] },
   { name: 'passports', cols: passportCols, key: ['client_id', 'passport_number', 'issuing_country'] },
@@ -132,9 +133,6 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
       .columns(['firm_id', 'updated_at'])
       .execute();
   }
-  // Lookups by the HR key alone (one IN list per query): see src/ingest/apply.ts.
-  await db.schema.createIndex('clients_employee').on('clients').columns(['firm_id', 'employee_id']).execute();
-  await db.schema.createIndex('contacts_code').on('contacts').columns(['firm_id', 'contact_code']).execute();
 
   await db.schema
     .createTable('audit')
