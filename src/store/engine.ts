@@ -14,6 +14,7 @@ import {
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { configError } from '../errors.js';
 import type { Database } from './schema.js';
 
@@ -130,7 +131,8 @@ export function openPostgres(url: string): Engine {
   }
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {}); // an idle client's socket error must not crash the process
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // cursor: Kysely's .stream() reads a large result in pages instead of all at once.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   const maxParams = 65535;
   return {
     kind: 'postgres',
