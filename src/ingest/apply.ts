@@ -2,7 +2,7 @@
 // applying them one by one in file order: resolve parents and references, load the stored records the
 // batch touches, walk the rows (a later row sees an earlier one's effect), then write every touched
 // record with one multi-row upsert and one audit row per changed field of an existing record.
-import type { Kysely, Transaction } from 'kysely';
+import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { RowError } from '../ledger/runs.js';
 import { chunks } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
@@ -149,25 +149,32 @@ async function loadExisting(
 ) {
   const keys = keyFields(t);
   const existing = new Map<string, RecordState>();
-  // One IN list per query (SQLite probes two IN lists as their cross product): a client's own records
-  // by client id (a client has few); an employer's contacts and clients by their own key (an employer
-  // has many), then matched on the whole key below.
-  const [by, values] =
-    t.parent === 'client'
-      ? [PARENT_FIELD.client, [...new Set([...parents.values()].map((p) => p.id))]]
-      : [
-          keys[t.parent === 'none' ? 0 : 1],
-          [...new Set(rows.map((r) => r.valid.values[keys[t.parent === 'none' ? 0 : 1]]))],
-        ];
-  if (values.length === 0) return existing;
+  // One list parameter per query (SQLite probes two IN lists as their cross product). A client's own
+  // records by (client id, first own key); an employer's contacts and clients by their own key alone
+  // (an employer has many); anything else by its key. Then matched on the whole key below.
   const fields = storedColumns(t).map((c) => c.field!);
   const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
-  const got = await db
-    .selectFrom(t.table)
-    .select(cols)
-    .where('firm_id', '=', firmId)
-    .where(engine.inList(by, values))
-    .execute();
+  const own = keys[t.parent === 'none' ? 0 : 1];
+  let where: Expression<SqlBool>;
+  if (t.parent === 'client' && own) {
+    const pairs = new Map<string, readonly [number, string]>();
+    for (const r of rows) {
+      const p = parents.get(r.valid.parentKeys.join(SEP));
+      const v = r.valid.values[own];
+      if (p && typeof v === 'string') pairs.set(p.id + SEP + v, [p.id, v]);
+    }
+    if (pairs.size === 0) return existing;
+    where = engine.inPairs(PARENT_FIELD.client, own, [...pairs.values()]);
+  } else if (t.parent === 'client') {
+    const ids = [...new Set([...parents.values()].map((p) => p.id))];
+    if (ids.length === 0) return existing;
+    where = engine.inList(PARENT_FIELD.client, ids);
+  } else {
+    const values = [...new Set(rows.map((r) => r.valid.values[own]))];
+    if (values.length === 0) return existing;
+    where = engine.inList(own, values);
+  }
+  const got = await db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(where).execute();
   for (const r of got) {
     const { id, ...rest } = r;
     existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });

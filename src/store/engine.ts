@@ -33,6 +33,12 @@ export interface Engine {
   idColumn(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** `column IN values` bound as one parameter (json_each / = any), so the statement text never varies. */
   inList(column: string, values: readonly unknown[]): Expression<SqlBool>;
+  /** `(idColumn, textColumn) IN pairs` bound as one parameter (or two arrays): a parent id and a text key. */
+  inPairs(
+    idColumn: string,
+    textColumn: string,
+    pairs: ReadonlyArray<readonly [number, string]>,
+  ): Expression<SqlBool>;
   /** Multi-row INSERT ... ON CONFLICT DO UPDATE ... RETURNING, the bulk write path of imports. */
   bulkUpsert(
     db: Kysely<Database> | Transaction<Database>,
@@ -103,6 +109,8 @@ export function openSqlite(file: string): Engine {
     idColumn: (col) => col.primaryKey().autoIncrement(),
     inList: (column, values) =>
       sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
+    inPairs: (a, b, pairs) =>
+      sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${JSON.stringify(pairs)}))`,
     async bulkUpsert(_db, u, rows) {
       const per = Math.max(1, Math.min(500, Math.floor(maxParams / u.columns.length)));
       const out: ReturnedRow[] = [];
@@ -142,6 +150,8 @@ export function openPostgres(url: string): Engine {
     idType: 'serial',
     idColumn: (col) => col.primaryKey(),
     inList: (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values})`,
+    inPairs: (a, b, pairs) =>
+      sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]))`,
     async bulkUpsert(trx, u, rows) {
       const per = Math.max(1, Math.floor(maxParams / u.columns.length));
       const head = sql.raw(`insert into ${q(u.table)} (${u.columns.map(q).join(',')}) values `);
