@@ -4,7 +4,6 @@
 // record with one multi-row upsert and one audit row per changed field of an existing record.
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { RowError } from '../ledger/runs.js';
-import { chunks } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
 import { type ImportTemplate, keyFields, PARENT_FIELD, storedColumns } from '../templates/types.js';
@@ -55,6 +54,17 @@ interface RecordState {
 }
 
 const SEP = '\u0001';
+const AUDIT_COLUMNS = [
+  'firm_id',
+  'table_name',
+  'record_id',
+  'field',
+  'old_value',
+  'new_value',
+  'changed_at',
+  'run_id',
+  'changed_by',
+];
 
 async function resolveParents(
   db: AnyDb,
@@ -268,19 +278,19 @@ export async function applyBatch(
     fields,
     now,
   );
-  const auditRows = audits.map((a) => ({
-    firm_id: firmId,
-    table_name: t.table,
-    record_id: a.rec.id!,
-    field: a.field,
-    old_value: a.old === null ? null : String(a.old),
-    new_value: a.now === null ? null : String(a.now),
-    changed_at: now,
-    run_id: target.runId,
-    changed_by: target.by,
-  }));
-  for (const part of chunks(auditRows, Math.floor(target.engine.maxParams / 9))) {
-    await adb.insertInto('audit').values(part).execute();
+  const auditRows = audits.map((a) => [
+    firmId,
+    t.table,
+    a.rec.id!,
+    a.field,
+    a.old === null ? null : String(a.old),
+    a.now === null ? null : String(a.now),
+    now,
+    target.runId,
+    target.by,
+  ]);
+  if (auditRows.length > 0) {
+    await target.engine.bulkWrite(db, { table: 'audit', columns: AUDIT_COLUMNS }, auditRows);
   }
   return outcome;
 }
@@ -302,7 +312,7 @@ async function writeRecords(
     row.push(now, now, target.runId, target.runId, target.by);
     return row;
   });
-  const returned = await target.engine.bulkUpsert(
+  const returned = await target.engine.bulkWrite(
     db as Kysely<Database>,
     {
       table: target.template.table,
@@ -315,8 +325,10 @@ async function writeRecords(
         'updated_run_id',
         'updated_by',
       ],
-      conflict: ['firm_id', ...keys],
-      update: [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'],
+      upsert: {
+        conflict: ['firm_id', ...keys],
+        update: [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'],
+      },
       returning: ['id', ...keys],
     },
     rows,

@@ -39,24 +39,22 @@ export interface Engine {
     textColumn: string,
     pairs: ReadonlyArray<readonly [number, string]>,
   ): Expression<SqlBool>;
-  /** Multi-row INSERT ... ON CONFLICT DO UPDATE ... RETURNING, the bulk write path of imports. */
-  bulkUpsert(
+  /** Multi-row INSERT [ON CONFLICT DO UPDATE] [RETURNING]: the bulk write path of imports. */
+  bulkWrite(
     db: Kysely<Database> | Transaction<Database>,
-    u: Upsert,
+    w: BulkWrite,
     rows: readonly unknown[][],
   ): Promise<ReturnedRow[]>;
   close(): Promise<void>;
 }
 
-export interface Upsert {
+export interface BulkWrite {
   table: string;
   /** Insert columns, in the order of each row's values. */
   columns: readonly string[];
-  /** The unique key the conflict is on. */
-  conflict: readonly string[];
-  /** Columns set from the new row when the key exists. */
-  update: readonly string[];
-  returning: readonly string[];
+  /** An upsert: the unique key the conflict is on, and the columns set from the new row. */
+  upsert?: { conflict: readonly string[]; update: readonly string[] };
+  returning?: readonly string[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: returned columns are named by the caller
@@ -64,13 +62,21 @@ export type ReturnedRow = Record<string, any>;
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-function upsertSql(u: Upsert, rowCount: number): string {
-  const one = `(${u.columns.map(() => '?').join(',')})`;
-  return (
-    `insert into ${q(u.table)} (${u.columns.map(q).join(',')}) values ${new Array(rowCount).fill(one).join(',')} ` +
-    `on conflict (${u.conflict.map(q).join(',')}) do update set ${u.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')} ` +
-    `returning ${u.returning.map(q).join(',')}`
-  );
+function writeHead(w: BulkWrite): string {
+  return `insert into ${q(w.table)} (${w.columns.map(q).join(',')}) values `;
+}
+
+function writeTail(w: BulkWrite): string {
+  const up = w.upsert
+    ? ` on conflict (${w.upsert.conflict.map(q).join(',')}) do update set ` +
+      w.upsert.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')
+    : '';
+  return up + (w.returning?.length ? ` returning ${w.returning.map(q).join(',')}` : '');
+}
+
+function writeSql(w: BulkWrite, rowCount: number): string {
+  const one = `(${w.columns.map(() => '?').join(',')})`;
+  return writeHead(w) + new Array(rowCount).fill(one).join(',') + writeTail(w);
 }
 
 // pg returns int8 (count(*), bigserial) as strings; our counts fit in a JS number.
@@ -111,12 +117,14 @@ export function openSqlite(file: string): Engine {
       sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`,
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${JSON.stringify(pairs)}))`,
-    async bulkUpsert(_db, u, rows) {
-      const per = Math.max(1, Math.min(500, Math.floor(maxParams / u.columns.length)));
+    async bulkWrite(_db, w, rows) {
+      const per = Math.max(1, Math.min(500, Math.floor(maxParams / w.columns.length)));
       const out: ReturnedRow[] = [];
       for (let i = 0; i < rows.length; i += per) {
         const part = rows.slice(i, i + per);
-        out.push(...(prepared(upsertSql(u, part.length)).all(...part.flat()) as ReturnedRow[]));
+        const st = prepared(writeSql(w, part.length));
+        if (st.reader) out.push(...(st.all(...part.flat()) as ReturnedRow[]));
+        else st.run(...part.flat());
       }
       return out;
     },
@@ -152,13 +160,10 @@ export function openPostgres(url: string): Engine {
     inList: (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values})`,
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]))`,
-    async bulkUpsert(trx, u, rows) {
-      const per = Math.max(1, Math.floor(maxParams / u.columns.length));
-      const head = sql.raw(`insert into ${q(u.table)} (${u.columns.map(q).join(',')}) values `);
-      const tail = sql.raw(
-        ` on conflict (${u.conflict.map(q).join(',')}) do update set ` +
-          `${u.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')} returning ${u.returning.map(q).join(',')}`,
-      );
+    async bulkWrite(trx, w, rows) {
+      const per = Math.max(1, Math.floor(maxParams / w.columns.length));
+      const head = sql.raw(writeHead(w));
+      const tail = sql.raw(writeTail(w));
       const out: ReturnedRow[] = [];
       for (let i = 0; i < rows.length; i += per) {
         const values = sql.join(rows.slice(i, i + per).map((r) => sql`(${sql.join(r)})`));
