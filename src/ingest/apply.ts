@@ -206,7 +206,10 @@ export async function applyBatch(
   const refs = await resolveReferences(adb, t, firmId, rows, parents);
   const state = await loadExisting(adb, target.engine, t, firmId, rows, parents);
   const keys = keyFields(t);
-  const fields = storedColumns(t).map((c) => c.field!);
+  const stored = storedColumns(t);
+  const fields = stored.map((c) => c.field!);
+  const required = stored.filter((c) => c.required);
+  const refColumns = t.columns.filter((c) => c.ref);
   const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
   const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
 
@@ -217,20 +220,20 @@ export async function applyBatch(
       parent = parents.get(r.valid.parentKeys.join(SEP));
       if (!parent) problems.push({ ...parentProblem(t, r.valid.parentKeys), row: r.row });
     }
-    for (const col of t.columns) {
-      const v = r.valid.values[col.field ?? ''];
+    for (const col of refColumns) {
+      const v = r.valid.values[col.field!];
       if (!col.ref || !parent || typeof v !== 'string') continue;
       if (!refs.get(col.field!)!.has(parent.employerId + SEP + v)) {
         problems.push({ row: r.row, column: col.name, value: v, message: `"${v}" ${col.ref.message}` });
       }
     }
-    const incoming: Record<string, StoredValue | typeof KEEP> = { ...r.valid.values };
+    const incoming = r.valid.values; // the row's own object: nothing reads it after this batch
     if (parentField && parent) incoming[parentField] = parent.id;
     const key = keys.map((k) => incoming[k]).join(SEP);
     const rec = problems.length === 0 ? state.get(key) : undefined;
     if (problems.length === 0 && !rec) {
-      for (const col of storedColumns(t)) {
-        if (col.required && incoming[col.field!] === KEEP) {
+      for (const col of required) {
+        if (incoming[col.field!] === KEEP) {
           problems.push({
             row: r.row,
             column: col.name,

@@ -27,6 +27,7 @@ import type { Database } from '../store/schema.js';
 import { recogniseFileName } from '../templates/file-names.js';
 import type { ImportTemplate } from '../templates/types.js';
 import { applyBatch, type PendingRow, type RejectedRow } from './apply.js';
+import type { CellContext } from './cells.js';
 import { readRows, type SourceRow } from './read.js';
 import { writeResultFile } from './result-file.js';
 import { checkRow } from './rows.js';
@@ -181,7 +182,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
         });
         continue;
       }
-      const check = checkRow(template, r.cells, { ...ctxBase, kb: kb! });
+      const check = checkRow(template, r.cells, cellContext!);
       if (check.ok) pending.push({ row: r.row, cells: r.cells, valid: check.row });
       else
         rejected.push({
@@ -207,7 +208,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     done = Math.max(done, last);
   };
 
-  let kb: Awaited<ReturnType<typeof loadFirmKb>> | undefined;
+  let cellContext: CellContext | undefined;
   const stream = async (inTrx: (fn: (trx: Transaction<Database>) => Promise<void>) => Promise<void>) => {
     await readRows(opts.file, {
       encoding: scan.encoding,
@@ -236,7 +237,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
   };
 
   try {
-    kb = await loadFirmKb(engine, firm.id);
+    cellContext = { ...ctxBase, kb: await loadFirmKb(engine, firm.id) };
     if (dryRun) {
       await engine.db
         .transaction()
