@@ -57,7 +57,9 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
   for (const f of runOrder(files.map((x) => path.join(folders.import, x)))) {
     const r = await importFile(engine, { firmId: DEMO_FIRM, file: f, resultDir: folders.results });
     printSummary(r);
-    await rename(f, path.join(folders.archive, path.basename(f)));
+    // An interrupted file stays in Import to be retried (e.g. once the allowance is raised).
+    if (r.status !== 'interrupted') await rename(f, path.join(folders.archive, path.basename(f)));
+    else say(`  kept in ${folders.import} to be retried`);
     if (r.status === 'interrupted') worst = EXIT.interrupted;
     else if (r.status === 'incomplete' && worst === EXIT.ok) worst = EXIT.incomplete;
   }
