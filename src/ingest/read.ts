@@ -23,7 +23,7 @@ export interface ReadOptions {
 
 async function* decode(file: string, encoding: FileEncoding): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding); // strips a UTF-8 BOM
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) {
     const text = decoder.decode(chunk as Buffer, { stream: true });
     if (text) yield text;
   }

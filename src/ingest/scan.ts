@@ -89,7 +89,7 @@ export async function scanFile(file: string): Promise<FileScan> {
   let firstBad = -1;
   let offset = 0;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) {
       const buf = chunk as Buffer;
       if (offset === 0) refuseWhatIsNotText(name, buf);
       const nul = buf.indexOf(0);
