@@ -91,7 +91,7 @@ export function openSqlite(file: string): Engine {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('cache_size = -16384');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   // Prepared once per shape and reused: preparing a statement of thousands of parameters costs more
   // than running it. Runs on the one connection, so inside whatever transaction Kysely has open.
