@@ -56,7 +56,7 @@ interface ChildJob {
   dataDir: string;
   dbUrl?: string;
   outDir: string;
-  pageSize?: number;
+  chunkSize?: number;
 }
 
 function arg(name: string): string | undefined {
@@ -94,7 +94,7 @@ async function child(job: ChildJob): Promise<void> {
     firmId: FIRM,
     template: TEMPLATE,
     outDir: job.outDir,
-    pageSize: job.pageSize,
+    chunkSize: job.chunkSize,
   });
   const ms = performance.now() - t0;
   await engine.close();

@@ -1,5 +1,5 @@
 // Import benchmark: Caseport against the database's own bulk loader on the same files, in one run.
-//   node --import tsx bench/import.ts [--passports N] [--clients N] [--pg]
+//   npm run bench -- [--passports N] [--clients N] [--pg]   (builds dist/ first: the child imports run on it)
 // SQLite: `sqlite3 .import` into an unindexed table. PostgreSQL (--pg or DATABASE_URL): `psql \copy`
 // into a table with the same primary key. Prints a markdown table for docs/benchmarks.md.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -75,7 +75,7 @@ async function makeFiles(passports: number, clients: number, tag: string, year =
 }
 
 function child(dataDir: string, dbUrl: string, file: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/import-child.ts', dataDir, dbUrl, file], {
+  const r = spawnSync(process.execPath, ['bench/import-child.mjs', dataDir, dbUrl, file], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });

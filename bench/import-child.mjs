@@ -1,6 +1,7 @@
-// One import in its own process, so its time and peak memory are its own: prints one JSON line.
-import { importFile } from '../src/ingest/index.js';
-import { openStore } from '../src/store/index.js';
+// One import in its own process, on the compiled build (dist/, as `caseport` runs), so its time and
+// peak memory are its own: prints one JSON line.
+import { importFile } from '../dist/ingest/index.js';
+import { openStore } from '../dist/store/index.js';
 
 const [dataDir, dbUrl, file] = process.argv.slice(2);
 const engine = await openStore({ dataDir, dbUrl: dbUrl || undefined });
