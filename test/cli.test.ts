@@ -166,5 +166,14 @@ describe('caseport CLI', () => {
     const again = cli(fresh, 'start');
     assert.equal(again.code, 0);
     assert.doesNotMatch(again.out, /password/, 'credentials are shown once');
+    const importDir = path.join(fresh, 'firms', 'demo', 'Import');
+    const refused = writeCsv(importDir, 'company_Details_import_20260230.csv', [['EmployerID']]);
+    const third = cli(fresh, 'start');
+    assert.equal(third.code, 4);
+    assert.match(third.out, /not a calendar date[\s\S]*kept in .*Import to be retried/);
+    assert.ok(existsSync(refused), 'an interrupted file stays in Import');
+    assert.ok(
+      existsSync(path.join(fresh, 'firms', 'demo', 'Archive', 'company_Details_import_20261120.csv')),
+    );
   });
 });
