@@ -92,5 +92,31 @@ for (const kind of ENGINES) {
         .executeTakeFirstOrThrow();
       assert.equal(billed.billed_rows, 201, 'billed once');
     });
+
+    test('an error part-way: Interrupted, and the same file again resumes after the last committed batch', async () => {
+      const dir = tempDir();
+      const file = fileOf(dir);
+      await crashed.engine.db.deleteFrom('audit').execute();
+      let batches = 0;
+      const failed = await importFile(crashed.engine, {
+        firmId: 'acme',
+        file,
+        resultDir: dir,
+        batchSize: 25,
+        afterBatch() {
+          if (++batches === 2) throw new Error('disk full (injected)');
+        },
+      });
+      assert.equal(failed.status, 'interrupted');
+      assert.match(
+        failed.message ?? '',
+        /stopped after row 51: disk full \(injected\); importing the same file again resumes after row 51/,
+      );
+      const again = await importFile(crashed.engine, { firmId: 'acme', file, resultDir: dir, batchSize: 25 });
+      assert.equal(again.runId, failed.runId);
+      assert.equal(again.resumedFromRow, 51);
+      assert.equal(again.status, 'incomplete');
+      assert.equal(again.rows.total, 201);
+    });
   });
 }

@@ -255,8 +255,15 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     const why = isCaseportError(e) ? e.message : e instanceof Error ? e.message : String(e);
     result.rows = counts;
     result.status = 'interrupted';
-    result.message = `${fileName}: stopped after row ${done}: ${why}; importing the same file again resumes after row ${done}`;
-    if (runId !== null) await finishRun(engine.db, runId, { status: 'interrupted', message: result.message });
+    result.message =
+      done === 0
+        ? `${fileName}: stopped before any row was applied: ${why}`
+        : `${fileName}: stopped after row ${done}: ${why}; importing the same file again resumes after row ${done}`;
+    if (runId !== null) {
+      // Nothing committed: a new attempt starts afresh, so this one bills nothing.
+      const billedRows = done === 0 ? 0 : undefined;
+      await finishRun(engine.db, runId, { status: 'interrupted', message: result.message, billedRows });
+    }
     return result;
   }
 

@@ -79,17 +79,25 @@ export async function createRun(db: Db, r: NewRun): Promise<number> {
   return Number(row.id);
 }
 
-/** A run of the same file left 'running' by a crash: the next attempt resumes it. */
+/** A run of the same file that stopped part-way (crash or error): the next attempt resumes it. */
 export async function findResumableRun(db: Db, firmId: string, sha256: string, template: string) {
-  return db
-    .selectFrom('runs')
-    .selectAll()
-    .where('firm_id', '=', firmId)
-    .where('file_sha256', '=', sha256)
-    .where('template', '=', template)
-    .where('status', '=', 'running')
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('runs')
+      .selectAll()
+      .where('firm_id', '=', firmId)
+      .where('file_sha256', '=', sha256)
+      .where('template', '=', template)
+      // left running by a crash, or interrupted part-way by an error after some batches were committed
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'running'),
+          eb.and([eb('status', '=', 'interrupted'), eb('checkpoint_row', '>', 0)]),
+        ]),
+      )
+      .orderBy('id', 'desc')
+      .executeTakeFirst()
+  );
 }
 
 /** The last finished run of the same content, if this file is a repeat. */
