@@ -40,9 +40,11 @@ export interface BatchTarget {
   /** Who made the change: `run:<id>`, `dry-run` or `user:<name>`. */
   by: string;
   engine: Engine;
+  /** Parents found so far in this run (see resolveParents). */
+  parentCache: Map<string, Parent>;
 }
 
-interface Parent {
+export interface Parent {
   id: number;
   employerId: number;
 }
@@ -54,6 +56,7 @@ interface RecordState {
 }
 
 const SEP = '\u0001';
+const PARENT_CACHE_LIMIT = 200_000;
 const AUDIT_COLUMNS = [
   'firm_id',
   'table_name',
@@ -66,36 +69,51 @@ const AUDIT_COLUMNS = [
   'changed_by',
 ];
 
+/**
+ * The parent (employer, or client) of each row, by its parent keys. Parents found are kept in the run's
+ * cache: imports never delete or re-key an employer or a client, so a found parent stays valid for the
+ * run, and a file that names the same clients batch after batch asks the database once.
+ */
 async function resolveParents(
   db: AnyDb,
   engine: Engine,
   t: ImportTemplate,
   firmId: string,
   rows: PendingRow[],
+  cache: Map<string, Parent>,
 ) {
   const found = new Map<string, Parent>();
   if (t.parent === 'none') return found;
-  const employers = [...new Set(rows.map((r) => r.valid.parentKeys[0]))];
-  if (t.parent === 'employer') {
+  const missing = rows.filter((r) => !cache.has(r.valid.parentKeys.join(SEP)));
+  if (cache.size > PARENT_CACHE_LIMIT) cache.clear();
+  if (t.parent === 'employer' && missing.length > 0) {
+    const employers = [...new Set(missing.map((r) => r.valid.parentKeys[0]))];
     const got = await db
       .selectFrom('employers')
       .select(['id', 'employer_code'])
       .where('firm_id', '=', firmId)
       .where(engine.inList('employer_code', employers))
       .execute();
-    for (const e of got) found.set(e.employer_code, { id: e.id, employerId: e.id });
-    return found;
+    for (const e of got) cache.set(e.employer_code, { id: e.id, employerId: e.id });
   }
-  const employees = [...new Set(rows.map((r) => r.valid.parentKeys[1]))];
-  const got = await db
-    .selectFrom('clients')
-    .innerJoin('employers', 'employers.id', 'clients.employer_id')
-    .select(['clients.id', 'clients.employer_id', 'employers.employer_code', 'clients.employee_id'])
-    .where('clients.firm_id', '=', firmId)
-    .where(engine.inList('clients.employee_id', employees)) // one list: two are probed as their cross product
-    .execute();
-  for (const c of got)
-    found.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
+  if (t.parent === 'client' && missing.length > 0) {
+    const employees = [...new Set(missing.map((r) => r.valid.parentKeys[1]))];
+    const got = await db
+      .selectFrom('clients')
+      .innerJoin('employers', 'employers.id', 'clients.employer_id')
+      .select(['clients.id', 'clients.employer_id', 'employers.employer_code', 'clients.employee_id'])
+      .where('clients.firm_id', '=', firmId)
+      .where(engine.inList('clients.employee_id', employees)) // one list: two are probed as their cross product
+      .execute();
+    for (const c of got)
+      cache.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
+  }
+  // Only this batch's parents: callers list their ids.
+  for (const r of rows) {
+    const key = r.valid.parentKeys.join(SEP);
+    const p = cache.get(key);
+    if (p) found.set(key, p);
+  }
   return found;
 }
 
@@ -202,7 +220,7 @@ export async function applyBatch(
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   if (rows.length === 0) return outcome; // `in ()` is an error on PostgreSQL
-  const parents = await resolveParents(adb, target.engine, t, firmId, rows);
+  const parents = await resolveParents(adb, target.engine, t, firmId, rows, target.parentCache);
   const refs = await resolveReferences(adb, t, firmId, rows, parents);
   const state = await loadExisting(adb, target.engine, t, firmId, rows, parents);
   const keys = keyFields(t);

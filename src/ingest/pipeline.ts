@@ -164,6 +164,7 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
     runId,
     by: runId ? `run:${runId}` : 'dry-run',
     engine,
+    parentCache: new Map(),
   };
   let headerProblem: CaseportError | undefined;
   let sawHeader = false;
