@@ -112,6 +112,34 @@ describe('caseport CLI', () => {
     assert.equal(cli(data, 'import', '--firm', 'acme').code, 2, 'no file is a usage error');
   });
 
+  test('a dry run of several files sees the earlier files, as the real run would, and keeps nothing', () => {
+    const dir = tempDir();
+    assert.equal(cli(data, 'firm', 'add', 'dry', '--name', 'Dry').code, 0);
+    const company = templateNamed('company_Details_import');
+    const contacts = templateNamed('company_Additional_Contact_import');
+    const a = writeCsv(dir, 'company_Details_import_20261120.csv', [
+      header(company),
+      rowOf(company, { EmployerID: 'NEWCO' }),
+    ]);
+    const b = writeCsv(dir, 'company_Additional_Contact_import_20261120.csv', [
+      header(contacts),
+      rowOf(contacts, { EmployerID: 'NEWCO' }),
+    ]);
+    const dry = cli(data, 'import', b, a, '--firm', 'dry', '--dry-run', '--json');
+    assert.equal(dry.code, 0, dry.out);
+    const out = JSON.parse(dry.out);
+    assert.deepEqual(
+      out.map((r: { template: string; status: string }) => [r.template, r.status]),
+      [
+        ['company_Details_import', 'completed'],
+        ['company_Additional_Contact_import', 'completed'],
+      ],
+    );
+    const real = cli(data, 'import', b, '--firm', 'dry', '--json');
+    assert.equal(real.code, 3, 'the employer was not kept by the dry run');
+    assert.match(JSON.parse(real.out).errors[0].message, /employer "NEWCO" does not exist/);
+  });
+
   test('kb import of a per-firm list and of a firm entry; bad rows reported by row and column', () => {
     const dir = tempDir();
     const pets = writeCsv(dir, 'pets.csv', [

@@ -1,6 +1,6 @@
 // `caseport import <file...> --firm F [--dry-run] [--json]`: process files now, in run order.
 import path from 'node:path';
-import { type ImportResult, importFile } from '../ingest/index.js';
+import { dryRunTogether, type ImportResult, importFile } from '../ingest/index.js';
 import { firmFolders } from '../paths.js';
 import type { Engine } from '../store/index.js';
 import { compareForRun, type RecognisedFile, recogniseFileName } from '../templates/index.js';
@@ -53,24 +53,29 @@ export function printSummary(r: ImportResult): void {
 
 export async function runImport(engine: Engine, dataDir: string, files: string[], o: ImportCommandOptions) {
   const results: ImportResult[] = [];
-  for (const file of runOrder(files)) {
-    const bar = progressBar(path.basename(file), !o.json);
-    try {
-      results.push(
-        await importFile(engine, {
-          firmId: o.firm,
-          file,
-          dryRun: o.dryRun,
-          batchSize: o.batchSize,
-          resultDir: firmFolders(dataDir, o.firm).results,
-          onProgress: (done, total) => bar.update(done, total),
-        }),
-      );
-    } finally {
-      bar.stop();
+  const importAll = async (store: Engine) => {
+    for (const file of runOrder(files)) {
+      const bar = progressBar(path.basename(file), !o.json);
+      try {
+        results.push(
+          await importFile(store, {
+            firmId: o.firm,
+            file,
+            dryRun: o.dryRun,
+            batchSize: o.batchSize,
+            resultDir: firmFolders(dataDir, o.firm).results,
+            onProgress: (done, total) => bar.update(done, total),
+          }),
+        );
+      } finally {
+        bar.stop();
+      }
+      if (!o.json) printSummary(results[results.length - 1]);
     }
-    if (!o.json) printSummary(results[results.length - 1]);
-  }
+  };
+  // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
+  if (o.dryRun) await dryRunTogether(engine, importAll);
+  else await importAll(engine);
   if (o.json) printJson(results.length === 1 ? results[0] : results);
   else if (results.length > 1) warn(`${results.length} files processed`);
   return exitCodeOf(results);

@@ -1,3 +1,9 @@
 // The import pipeline's public face.
-export { type ImportOptions, type ImportResult, type ImportStatus, importFile } from './pipeline.js';
+export {
+  dryRunTogether,
+  type ImportOptions,
+  type ImportResult,
+  type ImportStatus,
+  importFile,
+} from './pipeline.js';
 export { resultFileName } from './result-file.js';

@@ -67,6 +67,23 @@ export interface ImportResult {
 
 class DryRunDone extends Error {}
 
+/**
+ * Runs `work` against a view of the store inside one transaction that is always rolled back: what it
+ * writes is seen by what it reads next (a dry run of several files sees the earlier files' effects, as a
+ * real run would) and none of it is kept.
+ */
+export async function dryRunTogether(engine: Engine, work: (view: Engine) => Promise<void>): Promise<void> {
+  await engine.db
+    .transaction()
+    .execute(async (trx) => {
+      await work({ ...engine, db: trx });
+      throw new DryRunDone();
+    })
+    .catch((e) => {
+      if (!(e instanceof DryRunDone)) throw e;
+    });
+}
+
 const DEFAULT_BATCH = 2000;
 
 export async function importFile(engine: Engine, opts: ImportOptions): Promise<ImportResult> {
@@ -239,16 +256,14 @@ export async function importFile(engine: Engine, opts: ImportOptions): Promise<I
 
   try {
     cellContext = { ...ctxBase, kb: await loadFirmKb(engine, firm.id) };
-    if (dryRun) {
-      await engine.db
-        .transaction()
-        .execute(async (trx) => {
-          await stream((fn) => fn(trx));
-          throw new DryRunDone();
-        })
-        .catch((e) => {
-          if (!(e instanceof DryRunDone)) throw e;
-        });
+    if (dryRun && engine.db.isTransaction) {
+      // Part of a dry run of several files (dryRunTogether): the caller rolls back at the end.
+      const trx = engine.db as Transaction<Database>;
+      await stream((fn) => fn(trx));
+    } else if (dryRun) {
+      await dryRunTogether(engine, async (view) => {
+        await stream((fn) => fn(view.db as Transaction<Database>));
+      });
     } else {
       await stream((fn) => engine.db.transaction().execute(fn));
     }
