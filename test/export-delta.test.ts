@@ -215,7 +215,7 @@ for (const kind of ENGINES) {
       const failed = await run(task, {
         scope: { kind: 'delta' },
         outDir: dir,
-        pageSize: 1,
+        chunkSize: 1,
         afterChunk: (rows) => {
           if (rows >= 1) throw new Error('disk full (injected)');
         },
@@ -234,7 +234,7 @@ for (const kind of ENGINES) {
       assert.equal(runRow.kind, 'export');
       assert.match(runRow.message!, /no file was published/);
 
-      const again = await run(task, { scope: { kind: 'delta' }, outDir: dir, pageSize: 1 });
+      const again = await run(task, { scope: { kind: 'delta' }, outDir: dir, chunkSize: 1 });
       assert.equal(again.status, 'completed');
       assert.deepEqual(
         table(again.file!).map((r) => [r.EmployeeID, r.PlaceOfIssue]),

@@ -1,13 +1,14 @@
 // Export cells, names and files without a store: the formula rule, dates, Y/N, numbers, LastModified
 // with its offset, DaysToExpiry, --since instants, file names, and the write-then-publish writer.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import Papa from 'papaparse';
-import { exportFileName } from '../src/export/file-name.js';
+import { exportFileName, temporaryName, temporaryOwner } from '../src/export/file-name.js';
 import {
-  type ExportRecord,
+  chunkFormatter,
   formatDate,
   formatNumber,
   formatYesNo,
@@ -15,6 +16,8 @@ import {
   neutraliseFormula,
   rowFormatter,
 } from '../src/export/format.js';
+import { recordOf } from '../src/export/record.js';
+import { ABANDONED_AFTER_MS, isAbandoned, ownerAlive, thisOwner } from '../src/export/recovery.js';
 import { daysFrom, isoWithOffset, localDay, minuteStamp, parseInstant } from '../src/export/time.js';
 import { openExportFile } from '../src/export/writer.js';
 import { parseNumber } from '../src/ingest/cells.js';
@@ -131,10 +134,11 @@ describe('export: cell formats', () => {
   test('a row of an export template: every cell formatted, shown values blank when absent', () => {
     const ctx = { dateFormat: 'MM/DD/YYYY' as const, timezone: 'America/Los_Angeles', today: 20_000 };
     const fmt = rowFormatter(passportDetailsExport, ctx);
-    const rec: ExportRecord = {
-      values: [7, 'ACME', 'E1', 'Z1', 'India', '2019-02-10', null, '=Mumbai', 1, undefined],
-      updated: ['2026-11-25T09:02:03.456Z'],
-    };
+    const rec = recordOf(
+      passportDetailsExport,
+      [7, 'ACME', 'E1', 'Z1', 'India', '2019-02-10', null, '=Mumbai', 1, undefined],
+      ['2026-11-25T09:02:03.456Z'],
+    );
     assert.deepEqual(fmt(rec), [
       '7',
       'ACME',
@@ -149,21 +153,38 @@ describe('export: cell formats', () => {
     ]);
     const docs = rowFormatter(immigDocDetailsExport, ctx);
     const day = new Date(20_000 * 86_400_000).toISOString().slice(0, 10);
-    const cells = docs({
-      values: [1, 'A', 'E', 'EAD', null, null, day, null, day, undefined],
-      updated: [null],
-    });
+    const cells = docs(
+      recordOf(immigDocDetailsExport, [1, 'A', 'E', 'EAD', null, null, day, null, day, undefined], [null]),
+    );
     assert.equal(cells[8], '0');
     const cases = rowFormatter(caseDetailsExport, ctx);
     const n = caseDetailsExport.columns.length;
     const later = '2026-12-01T00:00:00.000Z';
-    const c = cases({ values: new Array(n).fill(null), updated: ['2026-11-25T09:02:03.456Z', null, later] });
+    const c = cases(
+      recordOf(caseDetailsExport, new Array(n).fill(null), ['2026-11-25T09:02:03.456Z', null, later]),
+    );
     assert.equal(
       c[n - 1],
       '2026-11-30T16:00:00-08:00',
       'LastModified is the latest of the row and what it shows',
     );
   });
+});
+
+test('export: a chunk of records to rows of cells, each chunk in the arrays of the one before', () => {
+  const ctx = { dateFormat: 'YYYY-MM-DD' as const, timezone: 'UTC', today: 20_000 };
+  const format = chunkFormatter(passportDetailsExport, ctx);
+  const rec = (n: string) =>
+    recordOf(passportDetailsExport, [1, 'ACME', 'E1', n, 'India', null, null, null, 0, undefined], [null]);
+  const first = format([rec('A1'), rec('A2'), rec('A3')]);
+  assert.deepEqual(
+    first.map((r) => r[3]),
+    ['A1', 'A2', 'A3'],
+  );
+  const kept = first[0];
+  const second = format([rec('B1')]);
+  assert.deepEqual(second, [['1', 'ACME', 'E1', 'B1', 'India', '', '', '', 'N', '']]);
+  assert.equal(second[0], kept, 'the row array is reused');
 });
 
 describe('export: --since instants', () => {
@@ -242,7 +263,36 @@ describe('export: file names', () => {
     assert.equal(exportFileName('x', at, 'Asia/Tokyo', 2), 'x_202611251802_2.csv');
     assert.equal(exportFileName('x', new Date('2026-12-31T23:59:00Z'), 'UTC', 3), 'x_202612312359_3.csv');
   });
+
+  test('a temporary name says which process writes it, and only names of its prefix are read', () => {
+    const prefix = 'fn_passport_details_export';
+    const name = temporaryName(prefix, { host: 'web_1.example', pid: 4242 }, 'a1b2c3');
+    assert.equal(name, '.fn_passport_details_export_web-1.example_4242_a1b2c3.tmp');
+    assert.deepEqual(temporaryOwner(name, prefix), { host: 'web-1.example', pid: 4242 });
+    assert.equal(temporaryOwner(name, 'fn_visa_details_export'), undefined);
+    assert.equal(temporaryOwner('.x_999-dead.tmp', 'x'), undefined, 'an older name has no owner');
+  });
+
+  test('an export is abandoned when its process is gone, or when nothing has moved for an hour', () => {
+    assert.equal(isAbandoned(false, 0), true, 'its process is gone');
+    assert.equal(isAbandoned(true, 5 * 60_000), false);
+    assert.equal(isAbandoned(undefined, 5 * 60_000), false, 'another machine: only time tells');
+    assert.equal(isAbandoned(undefined, ABANDONED_AFTER_MS + 1), true);
+    assert.equal(
+      isAbandoned(true, ABANDONED_AFTER_MS + 1),
+      true,
+      'a reused process id does not keep it alive',
+    );
+    assert.equal(ownerAlive(thisOwner()), true);
+    assert.equal(ownerAlive({ host: 'elsewhere', pid: process.pid }), undefined);
+    assert.equal(ownerAlive({ host: thisOwner().host, pid: deadPid() }), false);
+  });
 });
+
+/** The id of a process that has ended (and been reaped). */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
 
 describe('export: the writer', () => {
   const header = ['A', 'B', 'C'];
@@ -310,5 +360,17 @@ describe('export: the writer', () => {
       [path.basename(fresh)],
       'the stale file is swept, a fresh one is left',
     );
+  });
+
+  test("a temporary file of a process that is gone is swept at once; a live process's is kept", async () => {
+    const dir = tempDir();
+    const here = thisOwner().host;
+    const dead = path.join(dir, temporaryName('x', { host: here, pid: deadPid() }, 'dead'));
+    const alive = path.join(dir, temporaryName('x', { host: here, pid: process.pid }, 'alive'));
+    const remote = path.join(dir, temporaryName('x', { host: 'elsewhere', pid: 1 }, 'remote'));
+    for (const f of [dead, alive, remote]) writeFileSync(f, 'half a file');
+    const out = await openExportFile({ dir, prefix: 'x', header });
+    await out.discard();
+    assert.deepEqual(readdirSync(dir).sort(), [path.basename(alive), path.basename(remote)].sort());
   });
 });

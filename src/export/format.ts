@@ -3,20 +3,16 @@
 // LastModified), and the spreadsheet-formula rule. Pure functions: a value in, the cell's text out.
 import type { ExportDateFormat } from '../store/firms.js';
 import type { ExportColumn, ExportTemplate } from '../templates/export-templates.js';
+import { type ExportRecord, recordLayout } from './record.js';
 import { daysFrom, isoWithOffset } from './time.js';
+
+export type { ExportRecord } from './record.js';
 
 export interface FormatContext {
   dateFormat: ExportDateFormat;
   timezone: string;
   /** Today in the firm's time zone, as a day number, for DaysToExpiry. */
   today: number;
-}
-
-/** One stored record as read for an export: its column values, and the updated_at of what it shows. */
-export interface ExportRecord {
-  values: unknown[];
-  /** updated_at (ISO UTC) of the row and of each shown record; null where nothing is shown. */
-  updated: ReadonlyArray<string | null>;
 }
 
 // Cells a spreadsheet would run: =, @, tab and CR always; + and - unless the cell is a number (as
@@ -74,7 +70,7 @@ export function latest(stamps: ReadonlyArray<string | null>): string | null {
 
 type CellWriter = (value: unknown, record: ExportRecord) => string;
 
-function writerFor(col: ExportColumn, ctx: FormatContext): CellWriter {
+function writerFor(col: ExportColumn, ctx: FormatContext, updatedKeys: readonly string[]): CellWriter {
   switch (col.type) {
     case 'date':
       return (v) => formatDate(String(v), ctx.dateFormat);
@@ -94,8 +90,10 @@ function writerFor(col: ExportColumn, ctx: FormatContext): CellWriter {
       // Rows written by one import batch share their timestamp: remember the last one formatted.
       let lastAt: string | null = null;
       let lastCell = '';
+      const stamps = new Array<string | null>(updatedKeys.length);
       return (_v, rec) => {
-        const at = latest(rec.updated);
+        for (let j = 0; j < updatedKeys.length; j++) stamps[j] = rec[updatedKeys[j]] as string | null;
+        const at = latest(stamps);
         if (at === null) return '';
         if (at !== lastAt) {
           lastAt = at;
@@ -109,17 +107,45 @@ function writerFor(col: ExportColumn, ctx: FormatContext): CellWriter {
   }
 }
 
-/** Formats records of a template: one function built per export, applied to every row. */
-export function rowFormatter(t: ExportTemplate, ctx: FormatContext): (record: ExportRecord) => string[] {
-  const writers = t.columns.map((c) => writerFor(c, ctx));
-  const computed = t.columns.map((c) => c.type === 'last-modified');
-  return (record) => {
-    const out = new Array<string>(writers.length);
-    for (let i = 0; i < writers.length; i++) {
-      const v = record.values[i];
+/**
+ * Formats records of a template: one function built per export, applied to every row. The cells go
+ * into `into` when given (an array reused from row to row by the caller), else into a new array.
+ */
+export function rowFormatter(
+  t: ExportTemplate,
+  ctx: FormatContext,
+): (record: ExportRecord, into?: string[]) => string[] {
+  const layout = recordLayout(t);
+  const writers = t.columns.map((c) => writerFor(c, ctx, layout.updated));
+  const keys = layout.values;
+  const n = writers.length;
+  return (record, into) => {
+    const out = into ?? new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      // Computed columns (no stored value) are always written; stored blanks are empty cells.
+      const v = k === undefined ? undefined : record[k];
       out[i] =
-        !computed[i] && (v === null || v === undefined) ? '' : neutraliseFormula(writers[i](v, record));
+        k !== undefined && (v === null || v === undefined) ? '' : neutraliseFormula(writers[i](v, record));
     }
     return out;
+  };
+}
+
+/**
+ * Formats a chunk of records into rows of cells for the CSV writer, reusing the row arrays of the
+ * previous chunk: what it returns is valid until the next call.
+ */
+export function chunkFormatter(
+  t: ExportTemplate,
+  ctx: FormatContext,
+): (records: readonly ExportRecord[]) => string[][] {
+  const format = rowFormatter(t, ctx);
+  const rows: string[][] = [];
+  return (records) => {
+    for (let r = rows.length; r < records.length; r++) rows.push(new Array<string>(t.columns.length));
+    rows.length = records.length;
+    for (let r = 0; r < records.length; r++) format(records[r], rows[r]);
+    return rows;
   };
 }

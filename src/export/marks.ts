@@ -1,5 +1,6 @@
 // The export ledger: each task's high-water mark (export_marks) and the export's run. The mark moves
-// only when the file is published, in the same transaction that completes the run.
+// only when the file is published, in the same transaction that completes the run; an export that
+// stops before that is recorded Interrupted and leaves the mark where it was.
 import type { Kysely, Transaction } from 'kysely';
 import { finishRun } from '../ledger/runs.js';
 import type { Database } from '../store/schema.js';
@@ -69,5 +70,22 @@ export async function commitExport(db: Kysely<Database>, c: CompletedExport): Pr
       .execute();
     const counts = { total: c.rows, created: 0, updated: 0, unchanged: 0, rejected: 0 };
     await finishRun(trx, c.runId, { status: 'completed', counts, message: null, resultFile: null });
+  });
+}
+
+export interface InterruptedExport {
+  runId: number;
+  rows: number;
+  message: string;
+  /** The published file if there is one, else the name it would have had. */
+  filePath: string;
+}
+
+/** Records an export that stopped: the run Interrupted with its message; the mark is not touched. */
+export async function interruptExport(db: Kysely<Database>, i: InterruptedExport): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('runs').set({ file_path: i.filePath }).where('id', '=', i.runId).execute();
+    const counts = { total: i.rows, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    await finishRun(trx, i.runId, { status: 'interrupted', counts, message: i.message });
   });
 }

@@ -1,11 +1,13 @@
-// Reading the records of an export template from the store, in pages in key order (the record table's
-// natural key, served by its unique index), joined to what the template shows. The SQL of every export
-// is built here from the template's data; it is plain SQL that SQLite and PostgreSQL both run.
+// Reading the records of an export template from the store: one query in key order (the record
+// table's natural key, served by its unique index), joined to what the template shows, streamed (a
+// server-side cursor on PostgreSQL, stepping the statement on SQLite), so memory holds about two
+// chunks whatever the size of the export and the whole file comes from one snapshot. The SQL of every
+// export is built here from the template's data; it is plain SQL that SQLite and PostgreSQL both run.
 import { type AliasedExpression, type Expression, type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { type ExportRelation, type ExportTemplate, SHOWN_RELATIONS } from '../templates/export-templates.js';
+import type { ExportRelation, ExportTemplate } from '../templates/export-templates.js';
 import { keyFields } from '../templates/types.js';
-import type { ExportRecord } from './format.js';
+import { type ExportRecord, recordLayout, relationsOf } from './record.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: record tables are addressed by template data
 type AnyDb = Kysely<any>;
@@ -24,22 +26,12 @@ const COMPUTED: Partial<Record<ExportRelation, Record<string, Expression<unknown
   'case-manager': { full_name: sql`trim(coalesce(m.first_name, '') || ' ' || coalesce(m.last_name, ''))` },
 };
 
-export interface PageQuery {
+export interface RecordQuery {
   firmId: string;
   /** Only rows changed at or after this ISO UTC instant (the row or what it shows); null = all rows. */
   since: string | null;
-  pageSize: number;
-}
-
-function relationsOf(t: ExportTemplate): ExportRelation[] {
-  const used = new Set<ExportRelation>();
-  for (const c of t.columns) if (c.source) used.add(c.source.relation);
-  return [...used];
-}
-
-function shownOf(t: ExportTemplate): ExportRelation[] {
-  const used = relationsOf(t);
-  return SHOWN_RELATIONS.filter((r) => used.includes(r));
+  /** Rows per chunk handed out (and per read from a PostgreSQL cursor). */
+  chunkSize: number;
 }
 
 function fromClause(db: AnyDb, t: ExportTemplate) {
@@ -83,14 +75,15 @@ function fromClause(db: AnyDb, t: ExportTemplate) {
 
 /**
  * The change condition: the row, or a record it shows, was written at or after `since`. The row's own
- * updated_at is compared through coalesce so that no engine answers a page from the (firm_id,
- * updated_at) index and sorts every changed row again for each page: pages follow the key index, so a
- * delta costs one pass over the firm's rows whatever its size.
+ * updated_at is compared through coalesce so that no engine answers it from the (firm_id, updated_at)
+ * index and sorts every changed row: the rows follow the key index, so a delta costs one pass over the
+ * firm's rows whatever its size, and starts streaming at once.
  */
 function changedSince(t: ExportTemplate, since: string): Expression<SqlBool> {
+  const { shown } = recordLayout(t);
   const parts = [sql<SqlBool>`coalesce(r.updated_at, '') >= ${since}`];
-  for (const rel of shownOf(t)) parts.push(sql<SqlBool>`${sql.ref(`${ALIAS[rel]}.updated_at`)} >= ${since}`);
-  if (shownOf(t).includes('case-manager')) {
+  for (const rel of shown) parts.push(sql<SqlBool>`${sql.ref(`${ALIAS[rel]}.updated_at`)} >= ${since}`);
+  if (shown.includes('case-manager')) {
     // A manager whose email changed away from the case's no longer matches: the audit trail remembers it.
     parts.push(sql<SqlBool>`exists (select 1 from audit a where a.firm_id = r.firm_id and a.table_name = 'case_managers'
       and a.field = 'email' and a.changed_at >= ${since} and lower(a.old_value) = lower(r.case_manager_email))`);
@@ -98,69 +91,66 @@ function changedSince(t: ExportTemplate, since: string): Expression<SqlBool> {
   return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
 }
 
-function pageQuery(db: AnyDb, t: ExportTemplate, q: PageQuery, after: unknown[] | undefined) {
-  const keys = keyFields(t.twin);
-  const shown = shownOf(t);
+/** The one query of an export: the record layout's columns, the firm's rows (changed ones), in key order. */
+export function recordQuery(
+  db: Kysely<Database>,
+  t: ExportTemplate,
+  q: Pick<RecordQuery, 'firmId' | 'since'>,
+) {
+  const layout = recordLayout(t);
   const select: AliasedExpression<unknown, string>[] = [];
   t.columns.forEach((c, i) => {
-    if (!c.source) return;
+    const key = layout.values[i];
+    if (!c.source || key === undefined) return;
     const { relation, field } = c.source;
     const computed = COMPUTED[relation]?.[field];
-    select.push(sql`${computed ?? sql.ref(`${ALIAS[relation]}.${field}`)}`.as(`v${i}`));
+    select.push(sql`${computed ?? sql.ref(`${ALIAS[relation]}.${field}`)}`.as(key));
   });
-  for (const [j, k] of keys.entries()) select.push(sql.ref(`r.${k}`).as(`k${j}`));
-  select.push(sql.ref('r.updated_at').as('u0'));
-  for (const [j, rel] of shown.entries()) select.push(sql.ref(`${ALIAS[rel]}.updated_at`).as(`u${j + 1}`));
+  const rels: ExportRelation[] = ['row', ...layout.shown];
+  rels.forEach((rel, j) => {
+    select.push(sql.ref(`${ALIAS[rel]}.updated_at`).as(layout.updated[j]));
+  });
 
-  let query = fromClause(db, t).select(select).where('r.firm_id', '=', q.firmId);
+  let query = fromClause(db as AnyDb, t)
+    .select(select)
+    .where('r.firm_id', '=', q.firmId);
   if (q.since !== null) query = query.where(changedSince(t, q.since));
-  if (after) {
-    const refs = sql.join(keys.map((k) => sql.ref(`r.${k}`)));
-    query = query.where(sql<SqlBool>`(${refs}) > (${sql.join(after)})`);
-  }
-  for (const k of keys) query = query.orderBy(`r.${k}`);
-  return query.limit(q.pageSize);
+  for (const k of keyFields(t.twin)) query = query.orderBy(`r.${k}`);
+  return query;
 }
 
 /**
- * Pages of records in key order; each page is one query resuming after the last key of the previous.
- * The next page is asked for before this one is handed out, so the database works while it is written.
+ * The records in key order, in chunks of `chunkSize`, from one streamed query. While a chunk is being
+ * written the next is already asked for (a PostgreSQL cursor read goes out at once), so the database
+ * works while we format. The query holds its connection until the loop over the chunks ends (on
+ * SQLite the store's only one: nothing else may query the store inside that loop).
  */
-export async function* readPages(
+export async function* readRecords(
   db: Kysely<Database>,
   t: ExportTemplate,
-  q: PageQuery,
+  q: RecordQuery,
 ): AsyncGenerator<ExportRecord[]> {
-  const cursorKeys = keyFields(t.twin).map((_, j) => `k${j}`);
-  const valueKeys = t.columns.map((c, i) => (c.source ? `v${i}` : undefined));
-  const updateKeys = ['u0', ...shownOf(t).map((_, j) => `u${j + 1}`)];
-  const fetch = (after: unknown[] | undefined) => {
-    const p = pageQuery(db as AnyDb, t, q, after).execute() as Promise<Record<string, unknown>[]>;
-    p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
-    return p;
-  };
-  let pending = fetch(undefined);
-  for (;;) {
-    const rows = await pending;
-    if (rows.length === 0) return;
-    const full = rows.length >= q.pageSize;
-    if (full) {
-      const last = rows[rows.length - 1];
-      pending = fetch(cursorKeys.map((k) => last[k]));
-    }
-    const records = new Array<ExportRecord>(rows.length);
-    for (let n = 0; n < rows.length; n++) {
-      const r = rows[n];
-      const values = new Array<unknown>(valueKeys.length);
-      for (let i = 0; i < valueKeys.length; i++) {
-        const k = valueKeys[i];
-        values[i] = k === undefined ? undefined : r[k];
+  const size = Math.max(1, q.chunkSize);
+  const rows = (recordQuery(db, t, q).stream(size) as AsyncIterable<ExportRecord>)[Symbol.asyncIterator]();
+  try {
+    let ahead = rows.next();
+    for (;;) {
+      const chunk: ExportRecord[] = [];
+      let r = await ahead;
+      while (!r.done) {
+        chunk.push(r.value);
+        if (chunk.length === size) break;
+        r = await rows.next();
       }
-      const updated = new Array<string | null>(updateKeys.length);
-      for (let j = 0; j < updateKeys.length; j++) updated[j] = (r[updateKeys[j]] as string | null) ?? null;
-      records[n] = { values, updated };
+      if (r.done) {
+        if (chunk.length > 0) yield chunk;
+        return;
+      }
+      ahead = rows.next();
+      ahead.catch(() => {}); // awaited above on the next turn; this only keeps it from being "unhandled"
+      yield chunk;
     }
-    yield records;
-    if (!full) return;
+  } finally {
+    await rows.return?.();
   }
 }

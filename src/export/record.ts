@@ -2,11 +2,7 @@
 // value of column i under `v<i>` and the updated_at of the row and of each record it shows under `u0`,
 // `u1`... The query names its columns and the formatter reads them through this one layout, so the two
 // cannot drift apart, and no row is copied into another structure between the driver and the CSV writer.
-import {
-  type ExportRelation,
-  type ExportTemplate,
-  SHOWN_RELATIONS,
-} from '../templates/export-templates.js';
+import { type ExportRelation, type ExportTemplate, SHOWN_RELATIONS } from '../templates/export-templates.js';
 
 /** One record as read: see the layout below for where each value is. */
 export type ExportRecord = Readonly<Record<string, unknown>>;

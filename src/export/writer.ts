@@ -5,13 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import Papa from 'papaparse';
-import { isTemporaryName, temporaryName } from './file-name.js';
+import { isTemporaryName, temporaryName, temporaryOwner } from './file-name.js';
+import { isAbandoned, ownerAlive, thisOwner } from './recovery.js';
 
 export interface ExportFileOptions {
   dir: string;
   /** File-name prefix, for the temporary name and the sweep of stale temporary files. */
   prefix: string;
   header: readonly string[];
+  /** The temporary file's name (see temporaryName); a fresh one of this process by default. */
+  name?: string;
   /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
   afterChunk?(rowsWritten: number): void | Promise<void>;
 }
@@ -28,12 +31,13 @@ export interface ExportFile {
 }
 
 const CSV = { newline: '\r\n', quotes: false, escapeFormulae: false } as const;
-/** A temporary file untouched this long belongs to a process that died. */
-const STALE_MS = 60 * 60 * 1000;
 
 export async function openExportFile(o: ExportFileOptions): Promise<ExportFile> {
   await sweepStale(o.dir, o.prefix);
-  const tmp = path.join(o.dir, temporaryName(o.prefix, `${process.pid}-${randomBytes(6).toString('hex')}`));
+  const tmp = path.join(
+    o.dir,
+    o.name ?? temporaryName(o.prefix, thisOwner(), randomBytes(6).toString('hex')),
+  );
   let fh: FileHandle | undefined = await open(tmp, 'wx');
   let rows = 0;
   const close = async () => {
@@ -113,7 +117,10 @@ async function syncDir(dir: string): Promise<void> {
   await d.close();
 }
 
-/** Removes temporary files that an export killed mid-way left behind (untouched for an hour). */
+/**
+ * Removes temporary files that an export killed mid-way left behind: its process is gone (this
+ * machine's), or the file has been untouched for an hour.
+ */
 async function sweepStale(dir: string, prefix: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const now = Date.now();
@@ -121,6 +128,7 @@ async function sweepStale(dir: string, prefix: string): Promise<void> {
     if (!isTemporaryName(name, prefix)) continue;
     const file = path.join(dir, name);
     const st = await stat(file).catch(() => undefined);
-    if (st && now - st.mtimeMs > STALE_MS) await unlink(file).catch(() => {});
+    if (st && isAbandoned(ownerAlive(temporaryOwner(name, prefix)), now - st.mtimeMs))
+      await unlink(file).catch(() => {});
   }
 }
