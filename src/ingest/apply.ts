@@ -56,7 +56,7 @@ interface RecordState {
 }
 
 const SEP = '\u0001';
-const PARENT_CACHE_LIMIT = 200_000;
+const PARENT_CACHE_LIMIT = 20_000; // a few MB: memory must not grow with the file
 const AUDIT_COLUMNS = [
   'firm_id',
   'table_name',
