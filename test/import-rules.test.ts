@@ -366,7 +366,7 @@ for (const kind of ENGINES) {
 
     test('dry run reports what a real run would do and writes nothing', async () => {
       const t = T('fn_Details_Data_import');
-      const patches = [
+      const patches: Array<Record<string, string>> = [
         { EmployeeID: 'D1' },
         { EmployeeID: 'E1', JobTitle: 'Principal Engineer' },
         { EmployeeID: 'E1', JobTitle: 'Principal Engineer' },

@@ -3,52 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { importFile } from '../src/ingest/index.js';
 import { addFirm, getFirm, listFirms, migrate, updateFirm, verifyPassword } from '../src/store/index.js';
+import { header, rowOf, templateNamed } from './fixtures.js';
 import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
 
-const COMPANY = [
-  'EmployerID',
-  'EmployerName',
-  'DBAName',
-  'FEIN',
-  'BusinessType',
-  'YearEstablished',
-  'NumberOfEmployees',
-  'GrossAnnualIncome',
-  'NetAnnualIncome',
-  'NAICSCode',
-  'AddressLine1',
-  'AddressLine2',
-  'City',
-  'State',
-  'PostalCode',
-  'Country',
-  'Phone',
-  'Email',
-  'Website',
-  'Status',
-];
-const company = (id: string, name: string, city = 'Austin', employees = '10') => [
-  id,
-  name,
-  '',
-  '',
-  '',
-  '',
-  employees,
-  '',
-  '',
-  '',
-  '',
-  '',
-  city,
-  '',
-  '',
-  'US',
-  '',
-  '',
-  '',
-  'Active',
-];
+const company = templateNamed('company_Details_import');
+const COMPANY = header(company);
+const companyRow = (id: string, name: string, city = 'Austin', employees = '10') =>
+  rowOf(company, { EmployerID: id, EmployerName: name, City: city, NumberOfEmployees: employees });
 
 for (const kind of ENGINES) {
   describe(`store on ${kind}`, () => {
@@ -118,10 +79,16 @@ for (const kind of ENGINES) {
 
     test("a firm never sees another firm's rows, even with the same keys", async () => {
       const dir = tempDir();
-      const a = writeCsv(dir, 'company_Details_import_20261101.csv', [COMPANY, company('E1', 'Alpha of A')]);
+      const a = writeCsv(dir, 'company_Details_import_20261101.csv', [
+        COMPANY,
+        companyRow('E1', 'Alpha of A'),
+      ]);
       await importFile(store.engine, { firmId: 'firm-a', file: a, resultDir: dir });
       const dirB = tempDir();
-      const b = writeCsv(dirB, 'company_Details_import_20261101.csv', [COMPANY, company('E1', 'Beta of B')]);
+      const b = writeCsv(dirB, 'company_Details_import_20261101.csv', [
+        COMPANY,
+        companyRow('E1', 'Beta of B'),
+      ]);
       const rb = await importFile(store.engine, { firmId: 'firm-b', file: b, resultDir: dirB });
       assert.equal(rb.rows.created, 1, 'same EmployerID in another firm is a new record');
       const ofA = await store.engine.db
@@ -142,13 +109,13 @@ for (const kind of ENGINES) {
       const dir = tempDir();
       const first = writeCsv(dir, 'company_Details_import_20261102.csv', [
         COMPANY,
-        company('AUD', 'Audit Co', 'Austin', '10'),
+        companyRow('AUD', 'Audit Co', 'Austin', '10'),
       ]);
       const r1 = await importFile(store.engine, { firmId: 'firm-a', file: first, resultDir: dir });
       assert.equal(r1.rows.created, 1);
       const second = writeCsv(dir, 'company_Details_import_20261103.csv', [
         COMPANY,
-        company('AUD', 'Audit Co', 'Dallas', '12'),
+        companyRow('AUD', 'Audit Co', 'Dallas', '12'),
       ]);
       const r2 = await importFile(store.engine, { firmId: 'firm-a', file: second, resultDir: dir });
       assert.equal(r2.rows.updated, 1);

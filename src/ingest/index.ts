@@ -6,4 +6,3 @@ export {
   type ImportStatus,
   importFile,
 } from './pipeline.js';
-export { resultFileName } from './result-file.js';

@@ -3,7 +3,7 @@
 import type { Engine } from '../store/engine.js';
 import type { KbListName } from '../templates/types.js';
 import { findCountry } from './countries.js';
-import { SHIPPED_LISTS, type ShippedListName } from './lists.js';
+import { SHIPPED_LISTS } from './lists.js';
 
 export interface CustomFieldDef {
   name: string;
@@ -68,8 +68,4 @@ export async function loadFirmKb(engine: Engine, firmId: string): Promise<FirmKb
     },
     customField: (name) => custom.get(fold(name)),
   };
-}
-
-export function shippedValues(list: ShippedListName): readonly string[] {
-  return SHIPPED_LISTS[list];
 }
