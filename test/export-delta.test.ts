@@ -18,6 +18,7 @@ import {
   type ImportTemplate,
   petitionsList,
 } from '../src/templates/index.js';
+import { header, templateNamed } from './fixtures.js';
 import { ENGINES, storeWithFirm, type TestStore, tempDir, writeCsv } from './helpers.js';
 
 const EXAMPLES = path.resolve('examples');
@@ -117,24 +118,7 @@ for (const kind of ENGINES) {
       assert.equal(text.split('\r\n').filter(Boolean).length, 1, 'header only');
 
       await load('company_Details_import', [
-        [
-          'EmployerID',
-          'EmployerName',
-          'DBAName',
-          'FEIN',
-          'BusinessType',
-          'YearEstablished',
-          'NumberOfEmployees',
-        ]
-          .concat([
-            'GrossAnnualIncome',
-            'NetAnnualIncome',
-            'NAICSCode',
-            'AddressLine1',
-            'AddressLine2',
-            'City',
-          ])
-          .concat(['State', 'PostalCode', 'Country', 'Phone', 'Email', 'Website', 'Status']),
+        header(templateNamed('company_Details_import')),
         ['GLOBEX', 'Globex Corporation', '', '98-7654321', 'Corporation', '2005', '1200', '310000000']
           .concat(['22000000', '541511', '1 Globex Way', '', 'Round Rock', 'TX', '78701', 'USA'])
           .concat(['+1 512 555 0142', 'people@globex.example', 'https://globex.example', 'Active']),
@@ -153,24 +137,7 @@ for (const kind of ENGINES) {
       const t = new Date();
       await tick();
       await load('company_Details_import', [
-        [
-          'EmployerID',
-          'EmployerName',
-          'DBAName',
-          'FEIN',
-          'BusinessType',
-          'YearEstablished',
-          'NumberOfEmployees',
-        ]
-          .concat([
-            'GrossAnnualIncome',
-            'NetAnnualIncome',
-            'NAICSCode',
-            'AddressLine1',
-            'AddressLine2',
-            'City',
-          ])
-          .concat(['State', 'PostalCode', 'Country', 'Phone', 'Email', 'Website', 'Status']),
+        header(templateNamed('company_Details_import')),
         ['ACME', 'Acme Robotics Inc.', 'Acme', '12-3456789', 'Corporation', '1998', '5500', '1200000000']
           .concat(['95000000', '333318', '100 Market Street', 'Suite 400', 'San Francisco', 'CA', '94105'])
           .concat(['United States', '+1 415 555 0199', 'hr@acme.example', 'https://acme.example', 'Active']),
@@ -201,14 +168,7 @@ for (const kind of ENGINES) {
       const m = await mark(task);
       await tick();
       await load('fn_Passport_Details_import', [
-        [
-          'EmployerID',
-          'EmployeeID',
-          'PassportNumber',
-          'IssuingCountry',
-          'IssueDate',
-          'ExpirationDate',
-        ].concat(['PlaceOfIssue', 'IsPrimary']),
+        header(templateNamed('fn_Passport_Details_import')),
         ['ACME', 'E1001', 'Z1234567', 'India', '2019-02-10', '2029-02-09', 'New Delhi', 'Y'],
         ['ACME', 'E1002', '18AB12345', 'France', '2018-07-01', '2028-06-30', 'Paris', 'Y'],
       ]);
@@ -353,15 +313,7 @@ for (const kind of ENGINES) {
 
     test('DaysToExpiry counts whole days from today in the firm time zone', async () => {
       await load('fn_expiry_dates_import', [
-        [
-          'EmployerID',
-          'EmployeeID',
-          'DocumentType',
-          'DocumentNumber',
-          'IssueDate',
-          'ExpirationDate',
-          'Notes',
-        ],
+        header(templateNamed('fn_expiry_dates_import')),
         ['ACME', 'E1001', 'I-94', '', '', '2026-11-25', ''],
         ['ACME', 'E1002', 'EAD', '', '', '11/20/2026', ''],
       ]);
@@ -381,24 +333,7 @@ for (const kind of ENGINES) {
 
     test('cells a spreadsheet would run are neutralised in the file; phones and negative numbers are kept', async () => {
       await load('company_Details_import', [
-        [
-          'EmployerID',
-          'EmployerName',
-          'DBAName',
-          'FEIN',
-          'BusinessType',
-          'YearEstablished',
-          'NumberOfEmployees',
-        ]
-          .concat([
-            'GrossAnnualIncome',
-            'NetAnnualIncome',
-            'NAICSCode',
-            'AddressLine1',
-            'AddressLine2',
-            'City',
-          ])
-          .concat(['State', 'PostalCode', 'Country', 'Phone', 'Email', 'Website', 'Status']),
+        header(templateNamed('company_Details_import')),
         [
           'EVIL',
           'Evil Corp',

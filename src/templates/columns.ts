@@ -1,5 +1,5 @@
 // Column builders shared by the import and export templates, so a column is defined once.
-import type { Column, KbListName } from './types.js';
+import type { CellType, Column, KbListName } from './types.js';
 
 /** FirstName -> first_name, DBAName -> dba_name, AddressLine1 -> address_line1. */
 export function snake(name: string): string {
@@ -11,57 +11,21 @@ export function snake(name: string): string {
 
 type Opts = Partial<Omit<Column, 'name' | 'type'>>;
 
-export const text = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'text',
-  ...o,
-});
-export const date = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'date',
-  ...o,
-});
-export const yesno = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'yesno',
-  ...o,
-});
-export const integer = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'integer',
-  ...o,
-});
-export const number = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'number',
-  ...o,
-});
-export const country = (name: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'country',
-  ...o,
-});
-export const kb = (name: string, list: KbListName, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'kb',
-  list,
-  ...o,
-});
-export const pattern = (name: string, re: RegExp, hint: string, o: Opts = {}): Column => ({
-  name,
-  field: snake(name),
-  type: 'pattern',
-  pattern: re,
-  hint,
-  ...o,
-});
+/** A builder of columns of one type: the field is the snake_case of the header name unless given. */
+const ofType =
+  (type: CellType) =>
+  (name: string, o: Opts = {}): Column => ({ name, field: snake(name), type, ...o });
+
+export const text = ofType('text');
+export const date = ofType('date');
+export const yesno = ofType('yesno');
+export const integer = ofType('integer');
+export const number = ofType('number');
+export const country = ofType('country');
+export const kb = (name: string, list: KbListName, o: Opts = {}): Column =>
+  ofType('kb')(name, { list, ...o });
+export const pattern = (name: string, re: RegExp, hint: string, o: Opts = {}): Column =>
+  ofType('pattern')(name, { pattern: re, hint, ...o });
 
 export const K = { key: true, required: true } as const;
 export const R = { required: true } as const;
