@@ -9,8 +9,9 @@ import { addFirm, type Engine, type Firm, listFirms, updateFirm } from '../store
 import { type GlobalOptions, withStore } from './context.js';
 import { runExport } from './export-command.js';
 import { runImport } from './import-command.js';
-import { exportCountries, KB_LISTS, kbImport, kbList } from './kb-command.js';
-import { EXIT, printJson, say, warn } from './output.js';
+import { KB_LISTS, kbImport, kbList } from './kb-command.js';
+import { exportCountries } from './kb-export.js';
+import { EXIT, endOutputQuietlyWhenClosed, outputFailed, printJson, say, warn } from './output.js';
 import { startDemo } from './start-command.js';
 
 const USAGE_CODES = new Set([
@@ -201,6 +202,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  endOutputQuietlyWhenClosed();
   let code: number = EXIT.ok;
   const program = buildProgram((c) => {
     code = c;
@@ -220,5 +222,6 @@ export async function main(argv: string[]): Promise<void> {
       code = EXIT.failure;
     }
   }
-  process.exitCode = code;
+  // Output the user asked for that could not be written (not a reader that stopped early) is a failure.
+  process.exitCode = code === EXIT.ok && outputFailed() ? EXIT.failure : code;
 }

@@ -3,9 +3,9 @@
 // file, publish it under its final name, then record the run and move the task's mark. A failure at
 // any point before the publish leaves no file and an unmoved mark, so the next delta still has the rows.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { templateUnknown, usageError } from '../errors.js';
+import { makeFolder } from '../folders.js';
 import { createRun } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import { getFirm } from '../store/firms.js';
@@ -123,7 +123,7 @@ export async function exportFile(engine: Engine, opts: ExportOptions): Promise<E
   let out: Awaited<ReturnType<typeof openExportFile>> | undefined;
   let published: string | undefined;
   try {
-    await mkdir(outDir, { recursive: true });
+    await makeFolder(outDir); // not mkdir's recursive: it spins on /proc/x (see folder.ts)
     out = await openExportFile({
       dir: outDir,
       prefix: template.name,
