@@ -14,6 +14,8 @@ export type CaseportErrorCode =
   | 'HEADER_MISMATCH'
   | 'ALLOWANCE_EXCEEDED'
   | 'TEMPLATE_UNKNOWN'
+  | 'OUTPUT_REFUSED'
+  | 'LEASE_LOST'
   | 'DATABASE';
 
 export class CaseportError extends Error {
@@ -35,16 +37,15 @@ export const kbListUnknown = (list: string, known: readonly string[]) =>
   new CaseportError('KB_LIST_UNKNOWN', `unknown knowledge-base list "${list}"; lists: ${known.join(', ')}`);
 export const fileNameRefused = (name: string, why: string) =>
   new CaseportError('FILE_NAME_REFUSED', `file name "${name}" refused: ${why}`);
-export const fileUnreadable = (name: string, why: string) =>
-  new CaseportError('FILE_UNREADABLE', `${name}: cannot be read: ${why}`);
-export const fileEmpty = (name: string) =>
-  new CaseportError('FILE_EMPTY', `${name}: the file is empty (no header row)`);
-export const encodingRefused = (name: string, why: string) =>
-  new CaseportError('ENCODING_REFUSED', `${name}: ${why}`);
-export const headerMismatch = (name: string, expected: readonly string[], found: readonly string[]) =>
+// File problems: shown beside the file's name (the CLI's summary, the run's row), so they do not repeat it.
+export const fileUnreadable = (why: string) =>
+  new CaseportError('FILE_UNREADABLE', `the file cannot be read: ${why}`);
+export const fileEmpty = () => new CaseportError('FILE_EMPTY', 'the file is empty (no header row)');
+export const encodingRefused = (why: string) => new CaseportError('ENCODING_REFUSED', why);
+export const headerMismatch = (expected: readonly string[], found: readonly string[]) =>
   new CaseportError(
     'HEADER_MISMATCH',
-    `${name}: header does not match the template; expected: ${expected.join(',')}; found: ${found.join(',')}`,
+    `the header does not match the template; expected: ${expected.join(',')}; found: ${found.join(',')}`,
   );
 export const allowanceExceeded = (firmId: string, rows: number, left: number) =>
   new CaseportError(
@@ -55,6 +56,10 @@ export const allowanceExceeded = (firmId: string, rows: number, left: number) =>
   );
 export const templateUnknown = (name: string, known: readonly string[]) =>
   new CaseportError('TEMPLATE_UNKNOWN', `unknown template "${name}"; templates: ${known.join(', ')}`);
+
+/** A path given for output (--out) that cannot be written: `why` says what is wrong with it. */
+export const outputRefused = (option: string, target: string, why: string) =>
+  new CaseportError('OUTPUT_REFUSED', `${option} "${target}": ${why}`);
 
 export function isCaseportError(e: unknown): e is CaseportError {
   return e instanceof CaseportError;

@@ -1,6 +1,6 @@
 // Where things live under the data folder: the SQLite file and each firm's folders.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { makeFolder } from './folders.js';
 
 export interface FirmFolders {
   import: string;
@@ -21,6 +21,11 @@ export function firmFolders(dataDir: string, firmId: string): FirmFolders {
 
 export async function makeFirmFolders(dataDir: string, firmId: string): Promise<FirmFolders> {
   const f = firmFolders(dataDir, firmId);
-  for (const dir of Object.values(f)) await mkdir(dir, { recursive: true });
+  for (const dir of Object.values(f)) await makeFolder(dir);
   return f;
+}
+
+/** Where private copies of files being imported are kept (see ingest/snapshot.ts). */
+export function spoolFolder(dataDir: string): string {
+  return path.resolve(dataDir, 'spool');
 }

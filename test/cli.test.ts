@@ -162,7 +162,11 @@ describe('caseport CLI', () => {
     const e = cli(data, 'kb', 'import', 'visa-types', extra, '--firm', 'acme', '--json');
     assert.equal(e.code, 3);
     const out = JSON.parse(e.out);
-    assert.deepEqual([out.added, out.unchanged, out.rejected], [1, 1, 1]);
+    assert.deepEqual(out.rows, { total: 3, created: 1, updated: 0, unchanged: 1, rejected: 1 });
+    assert.deepEqual(
+      out.errors.map((x: { row: number; message: string }) => [x.row, x.message]),
+      [[4, 'the row has 2 cells but the header has 1 columns']],
+    );
     const visas = JSON.parse(cli(data, 'kb', 'list', 'visa-types', '--firm', 'acme', '--json').out);
     assert.ok(visas.some((v: { value: string; source: string }) => v.value === 'X-1' && v.source === 'firm'));
     assert.ok(

@@ -25,7 +25,7 @@ const EXAMPLES = path.resolve('examples');
 const EXTRA: Record<string, string[][]> = {
   company_Details_import_20261121: [
     ['EmployerID', 'EmployerName', 'DBAName', 'FEIN', 'BusinessType', 'YearEstablished', 'NumberOfEmployees'],
-    ['INITECH', 'Initech, LLC', 'Initech "The Company"', '55-1234567', 'LLC', '1999', '1,250'],
+    ['INITECH', 'Initech, LLC', 'Initech "The Company"', '55-1234567', 'LLC', '1999', '1250'],
   ].map((r, i) =>
     i === 0
       ? [

@@ -23,7 +23,7 @@ export const VALID: Record<string, Record<string, string>> = {
     FEIN: '12-3456789',
     BusinessType: 'Corporation',
     YearEstablished: '1998',
-    NumberOfEmployees: '5,400',
+    NumberOfEmployees: '5400',
     GrossAnnualIncome: '1200000.50',
     NetAnnualIncome: '-3500',
     NAICSCode: '333318',

@@ -104,13 +104,15 @@ for (const kind of ENGINES) {
         resultDir: dir,
         batchSize: 25,
         afterBatch() {
-          if (++batches === 2) throw new Error('disk full (injected)');
+          if (++batches === 2) {
+            throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
+          }
         },
       });
       assert.equal(failed.status, 'interrupted');
       assert.match(
         failed.message ?? '',
-        /stopped after row 51: disk full \(injected\); importing the same file again resumes after row 51/,
+        /stopped after row 51: ENOSPC: no space left on device \(injected\); importing the same file again resumes after row 51/,
       );
       const again = await importFile(crashed.engine, { firmId: 'acme', file, resultDir: dir, batchSize: 25 });
       assert.equal(again.runId, failed.runId);

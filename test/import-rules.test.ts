@@ -71,8 +71,8 @@ for (const kind of ENGINES) {
       const t = T('company_Details_import');
       rejects(await importRows(store.engine, t, [{ FEIN: '123456789' }]), 'FEIN', /NN-NNNNNNN/);
       rejects(
-        await importRows(store.engine, t, [{ YearEstablished: '1998.5' }]),
-        'YearEstablished',
+        await importRows(store.engine, t, [{ NumberOfEmployees: '1998.5' }]),
+        'NumberOfEmployees',
         /whole number/,
       );
       rejects(
@@ -88,13 +88,13 @@ for (const kind of ENGINES) {
 
     test('a row with several problems reports every one of them', async () => {
       const r = await importRows(store.engine, T('company_Details_import'), [
-        { FEIN: 'x', Country: 'Nowhere', Status: 'Dormant', YearEstablished: 'old' },
+        { FEIN: 'x', Country: 'Nowhere', Status: 'Dormant', NumberOfEmployees: 'many' },
       ]);
       assert.deepEqual(r.errors.map((e) => e.column).sort(), [
         'Country',
         'FEIN',
+        'NumberOfEmployees',
         'Status',
-        'YearEstablished',
       ]);
       assert.ok(r.errors.every((e) => e.row === 2));
     });
@@ -279,7 +279,7 @@ for (const kind of ENGINES) {
     test('case_Details_Data_import: PetID of the firm (active), case manager, receipt number, status', async () => {
       const t = T('case_Details_Data_import');
       rejects(await importRows(store.engine, t, [{ PetID: 'NOPE' }]), 'PetID', /petitions/);
-      rejects(await importRows(store.engine, t, [{ PetID: 'OLD-PET' }]), 'PetID', /petitions/);
+      rejects(await importRows(store.engine, t, [{ PetID: 'OLD-PET' }]), 'PetID', /"OLD-PET" is inactive/);
       rejects(await importRows(store.engine, t, [{ PetID: '' }]), 'PetID', /required/);
       rejects(
         await importRows(store.engine, t, [{ CaseManagerEmail: 'who@x.example' }]),

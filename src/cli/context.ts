@@ -1,7 +1,7 @@
 // What every command needs: the data folder and the opened store, closed when the command ends.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { CaseportError } from '../errors.js';
+import { CaseportError, configError } from '../errors.js';
+import { fsReason, makeFolder } from '../folders.js';
 import { type Engine, openStore } from '../store/index.js';
 
 export interface GlobalOptions {
@@ -18,7 +18,9 @@ export async function withStore<T>(
   fn: (engine: Engine, dataDir: string) => Promise<T>,
 ): Promise<T> {
   const dataDir = dataDirOf(g);
-  await mkdir(dataDir, { recursive: true });
+  await makeFolder(dataDir).catch((e) => {
+    throw configError(`--data "${dataDir}": the data folder cannot be created: ${fsReason(e)}`);
+  });
   let engine: Engine;
   try {
     engine = await openStore({ dataDir, dbUrl: g.db ?? process.env.DATABASE_URL });

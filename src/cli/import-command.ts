@@ -1,10 +1,14 @@
-// `caseport import <file...> --firm F [--dry-run] [--json]`: process files now, in run order.
+// `caseport import <file...> --firm F [--dry-run] [--json]`: process files now, in run order, under the
+// firm's import lease (another import of the firm, from any process, runs before or after, never
+// during). Problems stream to the output as the files are done, whatever their number.
 import path from 'node:path';
-import { dryRunTogether, type ImportResult, importFile } from '../ingest/index.js';
-import { firmFolders } from '../paths.js';
-import type { Engine } from '../store/index.js';
+import { dryRunTogether, type ImportResult, importFile, withImportLease } from '../ingest/index.js';
+import type { Lease } from '../ledger/leases.js';
+import type { RowError } from '../ledger/runs.js';
+import { firmFolders, spoolFolder } from '../paths.js';
+import { type Engine, getFirm } from '../store/index.js';
 import { compareForRun, type RecognisedFile, recogniseFileName } from '../templates/index.js';
-import { EXIT, printJson, progressBar, say, warn } from './output.js';
+import { EXIT, printRaw, progressBar, safeJson, say, warn } from './output.js';
 
 export interface ImportCommandOptions {
   firm: string;
@@ -34,49 +38,119 @@ export function exitCodeOf(results: ImportResult[]): number {
   return EXIT.ok;
 }
 
+const SHOWN_PROBLEMS = 20;
+
+/** How one file's outcome is printed: problems as they come, the summary at the end. */
+export interface ResultPrinter {
+  problem(p: RowError): void;
+  done(r: ImportResult): void;
+}
+
+/** Readable text: the first problems, then how many more; the summary after them. */
+export function textPrinter(): ResultPrinter {
+  const lines: string[] = [];
+  return {
+    problem(e) {
+      if (lines.length < SHOWN_PROBLEMS)
+        lines.push(`  row ${e.row}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
+    },
+    done(r) {
+      const c = r.rows;
+      const head = `${path.basename(r.file)}: ${r.status.toUpperCase()}${r.dryRun ? ' (dry run, nothing written)' : ''}`;
+      say(head + (r.runId ? ` · run ${r.runId}` : ''));
+      if (r.message) say(`  ${r.message}`);
+      if (r.status !== 'interrupted' || c.total > 0) {
+        say(
+          `  rows: ${c.total} total, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
+        );
+      }
+      for (const w of r.warnings) say(`  warning: ${w}`);
+      for (const l of lines) say(l);
+      if (r.problemCount > lines.length) say(`  … and ${r.problemCount - lines.length} more problems`);
+      if (r.resultFile) say(`  rejected rows with their errors: ${r.resultFile}`);
+    },
+  };
+}
+
+/**
+ * JSON, streamed: each file's object starts with its "errors" array, written problem by problem, and
+ * the rest of the result follows it. Several files make an array.
+ */
+export function jsonPrinter(several: boolean): ResultPrinter & { end(): void } {
+  let files = 0;
+  let problems = 0;
+  let open = false;
+  const start = () => {
+    if (open) return;
+    open = true;
+    problems = 0;
+    printRaw(`${several ? (files === 0 ? '[\n' : ',\n') : ''}{\n  "errors": [`);
+  };
+  return {
+    problem(p) {
+      start();
+      printRaw(`${problems++ === 0 ? '\n' : ',\n'}    ${safeJson(p).replace(/\n\s*/g, ' ')}`);
+    },
+    done(r) {
+      start();
+      const { errors: _kept, ...rest } = r;
+      printRaw(`${problems > 0 ? '\n  ' : ''}],${safeJson(rest).slice(1)}`);
+      open = false;
+      files++;
+    },
+    end() {
+      printRaw(several ? (files === 0 ? '[]\n' : '\n]\n') : '\n');
+    },
+  };
+}
+
+/** Prints a finished result in one go (kb import, start). */
 export function printSummary(r: ImportResult): void {
-  const c = r.rows;
-  const head = `${path.basename(r.file)}: ${r.status.toUpperCase()}${r.dryRun ? ' (dry run, nothing written)' : ''}`;
-  say(head + (r.runId ? ` · run ${r.runId}` : ''));
-  if (r.message) say(`  ${r.message}`);
-  if (r.status !== 'interrupted' || c.total > 0) {
-    say(
-      `  rows: ${c.total} total, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
-    );
-  }
-  for (const w of r.warnings) say(`  warning: ${w}`);
-  const shown = r.errors.slice(0, 20);
-  for (const e of shown) say(`  row ${e.row}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
-  if (r.errors.length > shown.length) say(`  … and ${r.errors.length - shown.length} more problems`);
-  if (r.resultFile) say(`  rejected rows with their errors: ${r.resultFile}`);
+  const p = textPrinter();
+  for (const e of r.errors) p.problem(e);
+  p.done(r);
 }
 
 export async function runImport(engine: Engine, dataDir: string, files: string[], o: ImportCommandOptions) {
+  await getFirm(engine, o.firm);
   const results: ImportResult[] = [];
-  const importAll = async (store: Engine) => {
+  const json = o.json ? jsonPrinter(files.length > 1) : undefined;
+  const importAll = async (store: Engine, lease: Lease) => {
     for (const file of runOrder(files)) {
       const bar = progressBar(path.basename(file), !o.json);
+      const printer = json ?? textPrinter();
       try {
-        results.push(
-          await importFile(store, {
-            firmId: o.firm,
-            file,
-            dryRun: o.dryRun,
-            batchSize: o.batchSize,
-            resultDir: firmFolders(dataDir, o.firm).results,
-            onProgress: (done, total) => bar.update(done, total),
-          }),
-        );
+        const r = await importFile(store, {
+          firmId: o.firm,
+          file,
+          dryRun: o.dryRun,
+          batchSize: o.batchSize,
+          resultDir: firmFolders(dataDir, o.firm).results,
+          spoolDir: spoolFolder(dataDir),
+          lease,
+          onProgress: (fraction, rows) => bar.update(fraction, rows),
+          onProblem: (p) => printer.problem(p),
+        });
+        results.push(r);
+        bar.stop();
+        printer.done(r);
       } finally {
         bar.stop();
       }
-      if (!o.json) printSummary(results[results.length - 1]);
     }
   };
-  // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
-  if (o.dryRun) await dryRunTogether(engine, importAll);
-  else await importAll(engine);
-  if (o.json) printJson(results.length === 1 ? results[0] : results);
+  const holder = `caseport import of ${files.length === 1 ? path.basename(files[0]) : `${files.length} files`}`;
+  const onWait = (by: string | null, ms: number) =>
+    warn(
+      `waiting: another import of firm ${o.firm} is running (${by ?? 'unknown'}); it finishes first` +
+        ` (or its lease expires in ${Math.ceil(ms / 1000)} s if it has stopped)`,
+    );
+  await withImportLease(engine, o.firm, { holder, onWait }, async (lease) => {
+    // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
+    if (o.dryRun) await dryRunTogether(engine, (view) => importAll(view, lease));
+    else await importAll(engine, lease);
+  });
+  if (json) json.end();
   else if (results.length > 1) warn(`${results.length} files processed`);
   return exitCodeOf(results);
 }

@@ -3,9 +3,10 @@
 // sample files dropped in its Import folder, moving each processed file to Archive.
 
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename } from 'node:fs/promises';
+import { copyFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeFolder } from '../folders.js';
 import { importFile } from '../ingest/index.js';
 import { makeFirmFolders } from '../paths.js';
 import { addFirm, type Engine, findFirm, hashPassword } from '../store/index.js';
@@ -53,7 +54,7 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
   if (files.length === 0)
     say(`No files waiting in ${folders.import}: drop template files there and run start again.`);
   let worst: number = EXIT.ok;
-  await mkdir(folders.archive, { recursive: true });
+  await makeFolder(folders.archive);
   for (const f of runOrder(files.map((x) => path.join(folders.import, x)))) {
     const r = await importFile(engine, { firmId: DEMO_FIRM, file: f, resultDir: folders.results });
     printSummary(r);

@@ -51,9 +51,18 @@ export function formatDate(stored: string, format: ExportDateFormat): string {
   return isIso ? `${stored.slice(5, 7)}/${stored.slice(8, 10)}/${stored.slice(0, 4)}` : stored;
 }
 
-/** Numbers as JavaScript writes them, which the importer reads back to the same value. */
+// Plain decimal, at most 15 significant digits: what an import accepts (no exponent, no grouping).
+const PLAIN = new Intl.NumberFormat('en-US', { useGrouping: false, maximumSignificantDigits: 15 });
+
+/**
+ * Numbers in a form the importer reads back: every stored number came from an import (at most 15
+ * digits), and JavaScript writes those as they were sent, except very small or large ones
+ * (1e-7), which are written out in full.
+ */
 export function formatNumber(value: unknown): string {
-  return typeof value === 'number' ? String(value) : String(value).trim();
+  if (typeof value !== 'number') return String(value).trim();
+  const s = String(value);
+  return s.length <= 16 && s.indexOf('e') < 0 ? s : PLAIN.format(value);
 }
 
 /** Y/N from the stored 1/0 (true/false from drivers that map booleans). */

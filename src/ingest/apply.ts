@@ -1,24 +1,26 @@
-// Applying a batch of valid rows to the system of record inside one transaction, with the meaning of
+// Applying a batch of checked rows to the system of record inside one transaction, with the meaning of
 // applying them one by one in file order: resolve parents and references, load the stored records the
 // batch touches, walk the rows (a later row sees an earlier one's effect), then write every touched
 // record with one multi-row upsert and one audit row per changed field of an existing record.
+// Rows that already have problems walk too, so that what only the store can tell (an unknown parent,
+// a supervisor who is not one, a kept required value that does not exist) is reported with them.
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { RowError } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
-import { type ImportTemplate, keyFields, PARENT_FIELD, storedColumns } from '../templates/types.js';
+import {
+  type ImportTemplate,
+  keyFields,
+  ownKeyFields,
+  PARENT_FIELD,
+  storedColumns,
+} from '../templates/types.js';
 import { KEEP, type StoredValue } from './cells.js';
-import type { ValidRow } from './rows.js';
+import type { CheckedRow } from './rows.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 // biome-ignore lint/suspicious/noExplicitAny: record tables are addressed by template data
 type AnyDb = Kysely<any> | Transaction<any>;
-
-export interface PendingRow {
-  row: number;
-  cells: string[];
-  valid: ValidRow;
-}
 
 export interface RejectedRow {
   row: number;
@@ -55,7 +57,19 @@ interface RecordState {
   dirty: boolean;
 }
 
-const SEP = '\u0001';
+/**
+ * One Map key for a tuple of values, never the same for two different tuples: each part but the last
+ * carries its length, so no character a value may hold can join two keys (as a separator could).
+ */
+export function tupleKey(parts: readonly unknown[]): string {
+  let key = '';
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = String(parts[i]);
+    key += `${p.length}:${p}`;
+  }
+  return key + String(parts[parts.length - 1]);
+}
+
 const PARENT_CACHE_LIMIT = 20_000; // a few MB: memory must not grow with the file
 const AUDIT_COLUMNS = [
   'firm_id',
@@ -69,35 +83,45 @@ const AUDIT_COLUMNS = [
   'changed_by',
 ];
 
+/** The parent keys of a row when every one of them parsed. */
+function parentKeysOf(r: CheckedRow): string[] | undefined {
+  return r.mapped && r.parentKeys.every((k) => k !== undefined) ? (r.parentKeys as string[]) : undefined;
+}
+
 /**
  * The parent (employer, or client) of each row, by its parent keys. Parents found are kept in the run's
  * cache: imports never delete or re-key an employer or a client, so a found parent stays valid for the
- * run, and a file that names the same clients batch after batch asks the database once.
+ * run, and a file that names the same clients batch after batch asks the database once. The cache is
+ * emptied before the lookup, never between the lookup and its use.
  */
 async function resolveParents(
   db: AnyDb,
   engine: Engine,
   t: ImportTemplate,
   firmId: string,
-  rows: PendingRow[],
+  rows: CheckedRow[],
   cache: Map<string, Parent>,
 ) {
   const found = new Map<string, Parent>();
   if (t.parent === 'none') return found;
-  const missing = rows.filter((r) => !cache.has(r.valid.parentKeys.join(SEP)));
   if (cache.size > PARENT_CACHE_LIMIT) cache.clear();
+  const missing: string[][] = [];
+  for (const r of rows) {
+    const keys = parentKeysOf(r);
+    if (keys && !cache.has(tupleKey(keys))) missing.push(keys);
+  }
   if (t.parent === 'employer' && missing.length > 0) {
-    const employers = [...new Set(missing.map((r) => r.valid.parentKeys[0]))];
+    const employers = [...new Set(missing.map((k) => k[0]))];
     const got = await db
       .selectFrom('employers')
       .select(['id', 'employer_code'])
       .where('firm_id', '=', firmId)
       .where(engine.inList('employer_code', employers))
       .execute();
-    for (const e of got) cache.set(e.employer_code, { id: e.id, employerId: e.id });
+    for (const e of got) cache.set(tupleKey([e.employer_code]), { id: e.id, employerId: e.id });
   }
   if (t.parent === 'client' && missing.length > 0) {
-    const employees = [...new Set(missing.map((r) => r.valid.parentKeys[1]))];
+    const employees = [...new Set(missing.map((k) => k[1]))];
     const got = await db
       .selectFrom('clients')
       .innerJoin('employers', 'employers.id', 'clients.employer_id')
@@ -105,29 +129,32 @@ async function resolveParents(
       .where('clients.firm_id', '=', firmId)
       .where(engine.inList('clients.employee_id', employees)) // one list: two are probed as their cross product
       .execute();
-    for (const c of got)
-      cache.set(c.employer_code + SEP + c.employee_id, { id: c.id, employerId: c.employer_id });
+    for (const c of got) {
+      cache.set(tupleKey([c.employer_code, c.employee_id]), { id: c.id, employerId: c.employer_id });
+    }
   }
   // Only this batch's parents: callers list their ids.
   for (const r of rows) {
-    const key = r.valid.parentKeys.join(SEP);
+    const keys = parentKeysOf(r);
+    if (!keys) continue;
+    const key = tupleKey(keys);
     const p = cache.get(key);
     if (p) found.set(key, p);
   }
   return found;
 }
 
-function parentProblem(t: ImportTemplate, keys: string[]): RowError {
+function parentProblem(t: ImportTemplate, row: number, keys: string[]): RowError {
   if (t.parent === 'employer') {
     return {
-      row: 0,
+      row,
       column: 'EmployerID',
       value: keys[0],
       message: `employer "${keys[0]}" does not exist for this firm (send it in company_Details_import first)`,
     };
   }
   return {
-    row: 0,
+    row,
     column: 'EmployeeID',
     value: keys[1],
     message:
@@ -136,20 +163,18 @@ function parentProblem(t: ImportTemplate, keys: string[]): RowError {
   };
 }
 
-/** Per referencing column: the set of `employerId SEP value` that exist. */
+/** Per referencing column: the keys (employer id, value) that exist. */
 async function resolveReferences(
   db: AnyDb,
   t: ImportTemplate,
   firmId: string,
-  rows: PendingRow[],
+  rows: CheckedRow[],
   parents: Map<string, Parent>,
 ) {
   const out = new Map<string, Set<string>>();
   for (const col of t.columns) {
     if (!col.ref) continue;
-    const values = [
-      ...new Set(rows.map((r) => r.valid.values[col.field!]).filter((v) => typeof v === 'string')),
-    ];
+    const values = [...new Set(rows.map((r) => r.values[col.field!]).filter((v) => typeof v === 'string'))];
     const employerIds = [...new Set([...parents.values()].map((p) => p.employerId))];
     const have = new Set<string>();
     if (values.length > 0 && employerIds.length > 0) {
@@ -160,11 +185,29 @@ async function resolveReferences(
         .where('employer_id', 'in', employerIds)
         .where(col.ref.field, 'in', values);
       for (const [f, v] of Object.entries(col.ref.where)) q = q.where(f, '=', v);
-      for (const r of await q.execute()) have.add(r.employer_id + SEP + r[col.ref.field]);
+      for (const r of await q.execute()) have.add(tupleKey([r.employer_id, r[col.ref.field]]));
     }
     out.set(col.field!, have);
   }
   return out;
+}
+
+/** The record key of a row, when its parent is known and every key cell parsed. */
+function recordKey(
+  t: ImportTemplate,
+  keys: readonly string[],
+  parentField: string | undefined,
+  r: CheckedRow,
+  parent: Parent | undefined,
+): string | undefined {
+  if (parentField && !parent) return undefined;
+  const parts: unknown[] = [];
+  for (const k of keys) {
+    const v = k === parentField ? parent!.id : (t.fixed?.[k] ?? r.values[k]);
+    if (v === undefined || v === null || v === KEEP) return undefined;
+    parts.push(v);
+  }
+  return tupleKey(parts);
 }
 
 async function loadExisting(
@@ -172,7 +215,7 @@ async function loadExisting(
   engine: Engine,
   t: ImportTemplate,
   firmId: string,
-  rows: PendingRow[],
+  rows: CheckedRow[],
   parents: Map<string, Parent>,
 ) {
   const keys = keyFields(t);
@@ -181,15 +224,20 @@ async function loadExisting(
   // records by (client id, first own key); an employer's contacts and clients by their own key alone
   // (an employer has many); anything else by its key. Then matched on the whole key below.
   const fields = storedColumns(t).map((c) => c.field!);
-  const cols = t.parent === 'none' ? ['id', ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
-  const own = keys[t.parent === 'none' ? 0 : 1];
+  const fixed = Object.keys(t.fixed ?? {});
+  const cols = t.parent === 'none' ? ['id', ...fixed, ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
+  const own = ownKeyFields(t)[0];
+  const parentOf = (r: CheckedRow) => {
+    const k = parentKeysOf(r);
+    return k ? parents.get(tupleKey(k)) : undefined;
+  };
   let where: Expression<SqlBool>;
   if (t.parent === 'client' && own) {
     const pairs = new Map<string, readonly [number, string]>();
     for (const r of rows) {
-      const p = parents.get(r.valid.parentKeys.join(SEP));
-      const v = r.valid.values[own];
-      if (p && typeof v === 'string') pairs.set(p.id + SEP + v, [p.id, v]);
+      const p = parentOf(r);
+      const v = r.values[own];
+      if (p && typeof v === 'string') pairs.set(tupleKey([p.id, v]), [p.id, v]);
     }
     if (pairs.size === 0) return existing;
     where = engine.inPairs(PARENT_FIELD.client, own, [...pairs.values()]);
@@ -198,14 +246,20 @@ async function loadExisting(
     if (ids.length === 0) return existing;
     where = engine.inList(PARENT_FIELD.client, ids);
   } else {
-    const values = [...new Set(rows.map((r) => r.valid.values[own]))];
+    const values = [...new Set(rows.map((r) => r.values[own]).filter((v) => typeof v === 'string'))];
     if (values.length === 0) return existing;
     where = engine.inList(own, values);
   }
-  const got = await db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(where).execute();
-  for (const r of got) {
+  let q = db.selectFrom(t.table).select(cols).where('firm_id', '=', firmId).where(where);
+  for (const [f, v] of Object.entries(t.fixed ?? {})) q = q.where(f, '=', v);
+  for (const r of await q.execute()) {
     const { id, ...rest } = r;
-    existing.set(keys.map((k) => rest[k]).join(SEP), { id, fields: rest, dirty: false });
+    existing.set(tupleKey(keys.map((k) => rest[k])), { id, fields: rest, dirty: false });
+  }
+  for (const v of t.shipped ?? []) {
+    const fields: Record<string, StoredValue> = { ...t.fixed, [own]: v };
+    const key = tupleKey(keys.map((k) => fields[k]));
+    if (!existing.has(key)) existing.set(key, { fields, dirty: false });
   }
   return existing;
 }
@@ -213,43 +267,48 @@ async function loadExisting(
 export async function applyBatch(
   db: Db,
   target: BatchTarget,
-  rows: PendingRow[],
+  rows: CheckedRow[],
   now: string,
 ): Promise<BatchOutcome> {
   const { template: t, firmId } = target;
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
-  if (rows.length === 0) return outcome; // `in ()` is an error on PostgreSQL
-  const parents = await resolveParents(adb, target.engine, t, firmId, rows, target.parentCache);
-  const refs = await resolveReferences(adb, t, firmId, rows, parents);
-  const state = await loadExisting(adb, target.engine, t, firmId, rows, parents);
+  const mapped = rows.filter((r) => r.mapped);
+  const parents = await resolveParents(adb, target.engine, t, firmId, mapped, target.parentCache);
+  const refs = await resolveReferences(adb, t, firmId, mapped, parents);
+  const state = await loadExisting(adb, target.engine, t, firmId, mapped, parents);
   const keys = keyFields(t);
   const stored = storedColumns(t);
   const fields = stored.map((c) => c.field!);
+  const fixed = Object.entries(t.fixed ?? {});
   const required = stored.filter((c) => c.required);
   const refColumns = t.columns.filter((c) => c.ref);
   const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
   const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
 
   for (const r of rows) {
-    const problems: RowError[] = [];
+    const problems: RowError[] = r.problems.map((p) => ({ row: r.row, ...p }));
+    if (!r.mapped) {
+      outcome.rejected.push({ row: r.row, cells: r.cells, problems });
+      continue;
+    }
     let parent: Parent | undefined;
     if (t.parent !== 'none') {
-      parent = parents.get(r.valid.parentKeys.join(SEP));
-      if (!parent) problems.push({ ...parentProblem(t, r.valid.parentKeys), row: r.row });
+      const pk = parentKeysOf(r);
+      parent = pk ? parents.get(tupleKey(pk)) : undefined;
+      if (pk && !parent) problems.push(parentProblem(t, r.row, pk));
     }
     for (const col of refColumns) {
-      const v = r.valid.values[col.field!];
+      const v = r.values[col.field!];
       if (!col.ref || !parent || typeof v !== 'string') continue;
-      if (!refs.get(col.field!)!.has(parent.employerId + SEP + v)) {
+      if (!refs.get(col.field!)!.has(tupleKey([parent.employerId, v]))) {
         problems.push({ row: r.row, column: col.name, value: v, message: `"${v}" ${col.ref.message}` });
       }
     }
-    const incoming = r.valid.values; // the row's own object: nothing reads it after this batch
-    if (parentField && parent) incoming[parentField] = parent.id;
-    const key = keys.map((k) => incoming[k]).join(SEP);
-    const rec = problems.length === 0 ? state.get(key) : undefined;
-    if (problems.length === 0 && !rec) {
+    const incoming = r.values; // the row's own object: nothing reads it after this batch
+    const key = recordKey(t, keys, parentField, r, parent);
+    const rec = key === undefined ? undefined : state.get(key);
+    if (key !== undefined && !rec) {
       for (const col of required) {
         if (incoming[col.field!] === KEEP) {
           problems.push({
@@ -261,15 +320,26 @@ export async function applyBatch(
         }
       }
     }
-    if (problems.length > 0) {
+    for (const ref of r.inactive ?? []) {
+      // An inactive petition or case manager stays on the records that already name it.
+      if (key !== undefined && rec?.fields[ref.field] === ref.value) continue;
+      problems.push({
+        row: r.row,
+        column: ref.column,
+        value: ref.value,
+        message: `"${ref.value}" is inactive: only a record that already names it can keep it`,
+      });
+    }
+    if (problems.length > 0 || key === undefined) {
       outcome.rejected.push({ row: r.row, cells: r.cells, problems });
       continue;
     }
     if (!rec) {
-      const rec2: RecordState = { fields: {}, dirty: true };
-      if (parentField) rec2.fields[parentField] = parent!.id;
-      for (const f of fields) rec2.fields[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
-      state.set(key, rec2);
+      const created: RecordState = { fields: {}, dirty: true };
+      if (parentField) created.fields[parentField] = parent!.id;
+      for (const [f, v] of fixed) created.fields[f] = v;
+      for (const f of fields) created.fields[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
+      state.set(key, created);
       outcome.created++;
       continue;
     }
@@ -290,13 +360,14 @@ export async function applyBatch(
     } else outcome.unchanged++;
   }
 
+  const all = [...(parentField ? [parentField] : []), ...fixed.map(([f]) => f), ...fields];
   await writeRecords(
     adb,
     target,
     [...state.values()].filter((s) => s.dirty),
     keys,
-    parentField,
-    fields,
+    all,
+    fields.filter((f) => !keys.includes(f)),
     now,
   );
   const auditRows = audits.map((a) => [
@@ -321,12 +392,11 @@ async function writeRecords(
   target: BatchTarget,
   dirty: RecordState[],
   keys: string[],
-  parentField: string | undefined,
-  fields: string[],
+  all: string[],
+  update: string[],
   now: string,
 ): Promise<void> {
   if (dirty.length === 0) return;
-  const all = parentField ? [parentField, ...fields] : fields;
   const rows = dirty.map((s) => {
     const row: unknown[] = [target.firmId];
     for (const f of all) row.push(s.fields[f] ?? null);
@@ -348,15 +418,15 @@ async function writeRecords(
       ],
       upsert: {
         conflict: ['firm_id', ...keys],
-        update: [...fields.filter((f) => !keys.includes(f)), 'updated_at', 'updated_run_id', 'updated_by'],
+        update: [...update, 'updated_at', 'updated_run_id', 'updated_by'],
       },
       returning: ['id', ...keys],
     },
     rows,
   );
-  const byKey = new Map(dirty.map((s) => [keys.map((k) => s.fields[k]).join(SEP), s]));
+  const byKey = new Map(dirty.map((s) => [tupleKey(keys.map((k) => s.fields[k])), s]));
   for (const r of returned) {
-    const s = byKey.get(keys.map((k) => r[k]).join(SEP));
+    const s = byKey.get(tupleKey(keys.map((k) => r[k])));
     if (s) s.id = r.id;
   }
 }

@@ -2,6 +2,7 @@
 // Pure functions: a value in, a stored value or a problem out.
 import type { FirmKb } from '../kb/firm-kb.js';
 import { isRealDate } from '../templates/file-names.js';
+import { MAX_KEY_CHARS, MAX_NUMBER_DIGITS, MAX_YEAR, MIN_YEAR } from '../templates/limits.js';
 import type { Column } from '../templates/types.js';
 
 /** What a record table stores: text, a number (integers, numbers, Y/N as 1/0) or nothing. */
@@ -11,16 +12,19 @@ export type StoredValue = string | number | null;
 export const KEEP: unique symbol = Symbol('ZoomNoUpdate');
 export type CellValue = StoredValue | typeof KEEP;
 
-export type CellResult = { ok: true; value: CellValue } | { ok: false; message: string };
+/** A parsed cell; `inactive` when it names an inactive petition or case manager (see rows.ts). */
+export type CellResult = { ok: true; value: CellValue; inactive?: true } | { ok: false; message: string };
 
 const ok = (value: CellValue): CellResult => ({ ok: true, value });
 const bad = (message: string): CellResult => ({ ok: false, message });
 
-export const ZOOM_NO_UPDATE = /^zoom no update$/i;
+/** Any case, any run of spaces between the words. */
+export const ZOOM_NO_UPDATE = /^zoom +no +update$/i;
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** An amount: digits with an optional sign and decimal point; no thousands separator, no exponent. */
+const AMOUNT = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const YES = new Set(['y', 'yes', 'true', '1']);
 const NO = new Set(['n', 'no', 'false', '0']);
 
@@ -36,7 +40,7 @@ export function parseDate(s: string): string | undefined {
     if (!iso) return undefined;
     [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
   }
-  if (!isRealDate(y, m, d)) return undefined;
+  if (y < MIN_YEAR || y > MAX_YEAR || !isRealDate(y, m, d)) return undefined;
   return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
@@ -47,12 +51,21 @@ export function parseYesNo(s: string): number | undefined {
   return undefined;
 }
 
-/** Numbers as sent by spreadsheets: thousands separators are accepted, currency signs are not. */
+const digits = (s: string) => s.replace(/[^0-9]/g, '').length;
+
+/**
+ * A whole number: digits with an optional sign, at most 15 digits (what both engines' bigint and a
+ * JavaScript number hold exactly). Never changed to another value: "5,4" is not 54.
+ */
+export function parseInteger(s: string): number | undefined {
+  if (!INTEGER.test(s) || digits(s) > MAX_NUMBER_DIGITS) return undefined;
+  return Number(s);
+}
+
+/** An amount, at most 15 digits, so the stored double reads back as the same value. */
 export function parseNumber(s: string): number | undefined {
-  const plain = /^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/.test(s) ? s.replace(/,/g, '') : s;
-  if (!NUMBER.test(plain)) return undefined;
-  const n = Number(plain);
-  return Number.isFinite(n) ? n : undefined;
+  if (!AMOUNT.test(s) || digits(s) > MAX_NUMBER_DIGITS) return undefined;
+  return Number(s);
 }
 
 export interface CellContext {
@@ -69,19 +82,31 @@ export function parseTyped(col: Column, raw: string, kb: FirmKb): CellResult {
       return ok(raw);
     case 'date': {
       const d = parseDate(raw);
-      return d ? ok(d) : bad(`"${raw}" is not a date: use MM/DD/YYYY or YYYY-MM-DD (a real calendar date)`);
+      return d
+        ? ok(d)
+        : bad(
+            `"${raw}" is not a date: use MM/DD/YYYY or YYYY-MM-DD (a real calendar date, year ${MIN_YEAR}–${MAX_YEAR})`,
+          );
     }
     case 'yesno': {
       const b = parseYesNo(raw);
       return b === undefined ? bad(`"${raw}" is not Yes/No: use Y, N, Yes, No, True, False, 1 or 0`) : ok(b);
     }
     case 'integer': {
-      const n = INTEGER.test(raw.replace(/,/g, '')) ? Number(raw.replace(/,/g, '')) : Number.NaN;
-      return Number.isSafeInteger(n) ? ok(n) : bad(`"${raw}" is not a whole number`);
+      const n = parseInteger(raw);
+      return n === undefined
+        ? bad(
+            `"${raw}" is not a whole number: digits with an optional sign, at most ${MAX_NUMBER_DIGITS} digits, no thousands separator`,
+          )
+        : ok(n);
     }
     case 'number': {
       const n = parseNumber(raw);
-      return n === undefined ? bad(`"${raw}" is not a number`) : ok(n);
+      return n === undefined
+        ? bad(
+            `"${raw}" is not a number: digits with an optional sign and decimal point, at most ${MAX_NUMBER_DIGITS} digits, no thousands separator`,
+          )
+        : ok(n);
     }
     case 'country': {
       const c = kb.lookup('countries', raw);
@@ -90,11 +115,15 @@ export function parseTyped(col: Column, raw: string, kb: FirmKb): CellResult {
         : bad(`"${raw}" is not a country of the country list (a name, or an ISO alpha-2/alpha-3 code)`);
     }
     case 'kb': {
-      const v = kb.lookup(col.list!, raw);
-      return v !== undefined ? ok(v) : bad(`"${raw}" is not an entry of the knowledge-base list ${col.list}`);
+      const e = kb.entry(col.list!, raw);
+      if (!e) return bad(`"${raw}" is not an entry of the knowledge-base list ${col.list}`);
+      return e.active ? ok(e.value) : { ok: true, value: e.value, inactive: true };
     }
-    case 'pattern':
-      return col.pattern!.test(raw) ? ok(raw) : bad(`"${raw}" is not of the form ${col.hint}`);
+    case 'pattern': {
+      // Letters in any case, stored upper-case (a-12345678 is A12345678).
+      const v = raw.toUpperCase();
+      return col.pattern!.test(v) ? ok(v) : bad(`"${raw}" is not of the form ${col.hint}`);
+    }
   }
 }
 
@@ -107,5 +136,8 @@ export function parseCell(col: Column, cell: string, ctx: CellContext): CellResu
     return ok(KEEP);
   }
   if (raw === '') return col.required ? bad(`${col.name} is required`) : ok(null);
+  if (col.key && raw.length > MAX_KEY_CHARS) {
+    return bad(`${col.name} is a key: at most ${MAX_KEY_CHARS} characters (this one has ${raw.length})`);
+  }
   return parseTyped(col, raw, ctx.kb);
 }

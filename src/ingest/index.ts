@@ -5,4 +5,6 @@ export {
   type ImportResult,
   type ImportStatus,
   importFile,
+  MAX_ERRORS_KEPT,
+  withImportLease,
 } from './pipeline.js';

@@ -1,10 +1,14 @@
-// Importing one file: recognise, scan, check billing, then stream, validate and apply it in batches.
-// A real run commits each batch with its checkpoint, so a crash resumes where it stopped with no
-// second effect; a dry run does the same work in one transaction and rolls it back.
+// Importing one file, under its firm's import lease: recognise, snapshot, check the header, check
+// billing, then stream, validate and apply the rows in batches. A real run commits each batch with its
+// checkpoint, so a crash resumes where it stopped with no second effect; a dry run does the same work
+// in one transaction and rolls it back. Problems stream out (to the ledger, the result file and the
+// caller's onProblem) instead of piling up in memory.
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { allowanceExceeded, CaseportError, headerMismatch, isCaseportError } from '../errors.js';
 import { loadFirmKb } from '../kb/firm-kb.js';
+import { acquireLease, importLeaseName, type Lease } from '../ledger/leases.js';
 import {
   checkpoint,
   countsOf,
@@ -17,21 +21,21 @@ import {
   type RowCounts,
   type RowError,
   recordRejected,
-  rejectedRows,
-  runErrors,
+  streamRejected,
   usedAllowance,
 } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
-import { getFirm } from '../store/firms.js';
+import { type Firm, getFirm } from '../store/firms.js';
 import type { Database } from '../store/schema.js';
 import { recogniseFileName } from '../templates/file-names.js';
 import type { ImportTemplate } from '../templates/types.js';
-import { applyBatch, type PendingRow, type RejectedRow } from './apply.js';
+import { applyBatch, type BatchOutcome, type BatchTarget } from './apply.js';
 import type { CellContext } from './cells.js';
-import { readRows, type SourceRow } from './read.js';
-import { writeResultFile } from './result-file.js';
-import { checkRow } from './rows.js';
-import { type FileScan, scanFile } from './scan.js';
+import type { CsvRow } from './csv-reader.js';
+import { countRows, type RowBatch, readBatches } from './read.js';
+import { openResultFile, type ResultFile, removeResultFile } from './result-file.js';
+import { type CheckedRow, checkRow } from './rows.js';
+import { type Snapshot, takeSnapshot } from './snapshot.js';
 
 export type ImportStatus = 'completed' | 'incomplete' | 'interrupted';
 
@@ -42,10 +46,19 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Where the result file goes (the firm's Results folder). */
   resultDir: string;
+  /** Where the private copy of the file is kept while it is imported (default: the system's temp folder). */
+  spoolDir?: string;
   batchSize?: number;
   /** Imports a per-firm knowledge-base list instead of recognising the template from the file name. */
   template?: ImportTemplate;
-  onProgress?(done: number, total: number): void;
+  /** The firm's import lease, when the caller holds it (several files, a dry run of several files). */
+  lease?: Lease;
+  /** Called once if another import of the firm is running and this one waits for it. */
+  onWait?(holder: string | null, expiresInMs: number): void;
+  /** Progress: the fraction of the file read, and the rows read so far. */
+  onProgress?(fraction: number, rows: number): void;
+  /** Every problem of every rejected row, in row order (a real run: once the file is done). */
+  onProblem?(problem: RowError): void;
   /** Test hook: called after each committed batch. */
   afterBatch?(committedRows: number): void;
 }
@@ -56,7 +69,10 @@ export interface ImportResult {
   status: ImportStatus;
   dryRun: boolean;
   rows: RowCounts;
+  /** The first problems (at most MAX_ERRORS_KEPT); all of them go to onProblem and the result file. */
   errors: RowError[];
+  /** How many problems there were in all. */
+  problemCount: number;
   resultFile: string | null;
   runId: number | null;
   message: string | null;
@@ -65,12 +81,16 @@ export interface ImportResult {
   resumedFromRow: number | null;
 }
 
+/** Problems kept in an ImportResult: enough to read, bounded whatever the file holds. */
+export const MAX_ERRORS_KEPT = 1000;
+const DEFAULT_BATCH = 2000;
+
 class DryRunDone extends Error {}
 
 /**
  * Runs `work` against a view of the store inside one transaction that is always rolled back: what it
  * writes is seen by what it reads next (a dry run of several files sees the earlier files' effects, as a
- * real run would) and none of it is kept.
+ * real run would) and none of it is kept. Take the firm's import lease first (see withImportLease).
  */
 export async function dryRunTogether(engine: Engine, work: (view: Engine) => Promise<void>): Promise<void> {
   await engine.db
@@ -84,237 +104,382 @@ export async function dryRunTogether(engine: Engine, work: (view: Engine) => Pro
     });
 }
 
-const DEFAULT_BATCH = 2000;
+/** Runs `work` holding the firm's import lease: one firm's imports run one at a time, on every process. */
+export async function withImportLease<T>(
+  engine: Engine,
+  firmId: string,
+  o: { holder: string; onWait?: ImportOptions['onWait'] },
+  work: (lease: Lease) => Promise<T>,
+): Promise<T> {
+  const lease = await acquireLease(engine, importLeaseName(firmId), { holder: o.holder, onWait: o.onWait });
+  try {
+    return await work(lease);
+  } finally {
+    await lease.release().catch(() => {}); // an expired lease is released by time
+  }
+}
 
 export async function importFile(engine: Engine, opts: ImportOptions): Promise<ImportResult> {
   const firm = await getFirm(engine, opts.firmId);
-  const dryRun = opts.dryRun === true;
-  const fileName = path.basename(opts.file);
-  const result: ImportResult = {
-    file: path.resolve(opts.file),
-    template: opts.template?.name ?? null,
-    status: 'interrupted',
-    dryRun,
-    rows: emptyCounts(),
-    errors: [],
-    resultFile: null,
-    runId: null,
-    message: null,
-    warnings: [],
-    repeatOf: null,
-    resumedFromRow: null,
-  };
-  const interrupt = async (e: CaseportError, sha256?: string) => {
-    result.status = 'interrupted';
-    result.message = e.message;
-    if (!dryRun) {
-      result.runId = await createRun(engine.db, {
-        firmId: firm.id,
+  if (opts.lease) return new FileImport(engine, firm, opts, opts.lease).run();
+  if (engine.db.isTransaction) {
+    throw new Error('importFile in a transaction needs the firm lease: take it before the transaction');
+  }
+  return withImportLease(
+    engine,
+    firm.id,
+    { holder: `import of ${path.basename(opts.file)}`, onWait: opts.onWait },
+    (lease) => new FileImport(engine, firm, opts, lease).run(),
+  );
+}
+
+/** One file's import: the steps share the run's state, so they are methods of one object. */
+class FileImport {
+  private readonly dryRun: boolean;
+  private readonly fileName: string;
+  private readonly result: ImportResult;
+  private template: ImportTemplate | undefined;
+  private runId: number | null = null;
+  private counts = emptyCounts();
+  /** Rows up to here are in the store (a resumed run starts after its checkpoint). */
+  private from = 0;
+  private done = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly firm: Firm,
+    private readonly opts: ImportOptions,
+    private readonly lease: Lease,
+  ) {
+    this.dryRun = opts.dryRun === true;
+    this.fileName = path.basename(opts.file);
+    this.result = {
+      file: path.resolve(opts.file),
+      template: opts.template?.name ?? null,
+      status: 'interrupted',
+      dryRun: this.dryRun,
+      rows: this.counts,
+      errors: [],
+      problemCount: 0,
+      resultFile: null,
+      runId: null,
+      message: null,
+      warnings: [],
+      repeatOf: null,
+      resumedFromRow: null,
+    };
+  }
+
+  private problem(p: RowError): void {
+    this.result.problemCount++;
+    if (this.result.errors.length < MAX_ERRORS_KEPT) this.result.errors.push(p);
+    this.opts.onProblem?.(p);
+  }
+
+  /** The file as a whole cannot be processed: recorded as an Interrupted run (not in a dry run). */
+  private async interrupt(e: CaseportError, sha256?: string): Promise<ImportResult> {
+    const r = this.result;
+    r.status = 'interrupted';
+    r.message = e.message;
+    if (!this.dryRun) {
+      r.runId = await createRun(this.engine.db, {
+        firmId: this.firm.id,
         kind: 'import',
-        template: result.template ?? 'unrecognised',
-        fileName,
-        filePath: result.file,
+        template: r.template ?? 'unrecognised',
+        fileName: this.fileName,
+        filePath: r.file,
         sha256,
         status: 'interrupted',
         message: e.message,
-        warnings: result.warnings,
+        warnings: r.warnings,
       });
     }
-    return result;
-  };
-
-  let template: ImportTemplate;
-  let scan: FileScan;
-  try {
-    template = opts.template ?? recogniseFileName(fileName).template;
-    result.template = template.name;
-    scan = await scanFile(opts.file);
-  } catch (e) {
-    if (isCaseportError(e)) return interrupt(e);
-    throw e;
+    return r;
   }
-  if (scan.encodingWarning) result.warnings.push(scan.encodingWarning);
-  const dataRows = Math.max(0, scan.records - 1);
 
-  const resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, scan.sha256, template.name);
-  if (!resumed && firm.recordLimit !== null && !dryRun) {
-    const left = Math.max(0, firm.recordLimit - (await usedAllowance(engine.db, firm)));
-    if (dataRows > left) return interrupt(allowanceExceeded(firm.id, dataRows, left), scan.sha256);
+  async run(): Promise<ImportResult> {
+    let snap: Snapshot;
+    try {
+      this.template = this.opts.template ?? recogniseFileName(this.fileName).template;
+      this.result.template = this.template.name;
+      snap = await takeSnapshot(this.opts.file, this.opts.spoolDir ?? path.join(tmpdir(), 'caseport-spool'));
+    } catch (e) {
+      if (isCaseportError(e)) return this.interrupt(e);
+      throw e;
+    }
+    try {
+      return await this.fromSnapshot(snap, this.template);
+    } finally {
+      await snap.remove();
+    }
   }
-  const repeatOf = dryRun ? undefined : await findRepeat(engine.db, firm.id, scan.sha256);
-  if (repeatOf !== undefined) {
-    result.repeatOf = repeatOf;
-    result.warnings.push(
-      `the same content was imported before (run ${repeatOf}); rows already applied count as unchanged`,
-    );
-  }
-  let runId: number | null = null;
-  let counts = emptyCounts();
-  let from = 0;
-  if (resumed) {
-    runId = Number(resumed.id);
-    counts = countsOf(resumed);
-    from = resumed.checkpoint_row;
-    result.resumedFromRow = from;
-    result.warnings.push(`resumed run ${runId} after row ${from}`);
-  } else if (!dryRun) {
-    runId = await createRun(engine.db, {
-      firmId: firm.id,
-      kind: 'import',
-      template: template.name,
-      fileName,
-      filePath: result.file,
-      sha256: scan.sha256,
-      status: 'running',
-      billedRows: dataRows,
-      warnings: result.warnings,
-    });
-    if (repeatOf !== undefined) await markRepeat(engine.db, runId, repeatOf);
-  }
-  result.runId = runId;
 
-  const dryRejected: RejectedRow[] = [];
-  const ctxBase = { zoomNoUpdate: firm.zoomNoUpdate };
-  const target = {
-    template,
-    firmId: firm.id,
-    runId,
-    by: runId ? `run:${runId}` : 'dry-run',
-    engine,
-    parentCache: new Map(),
-  };
-  let headerProblem: CaseportError | undefined;
-  let sawHeader = false;
-  let done = from;
-
-  const applyRows = async (db: Transaction<Database>, rows: SourceRow[]) => {
-    const pending: PendingRow[] = [];
-    const rejected: RejectedRow[] = [];
-    for (const r of rows) {
-      if (r.row <= from) continue;
-      if (r.parseError) {
-        rejected.push({
-          row: r.row,
-          cells: r.cells,
-          problems: [{ row: r.row, column: '', value: '', message: r.parseError }],
-        });
-        continue;
+  private async fromSnapshot(snap: Snapshot, t: ImportTemplate): Promise<ImportResult> {
+    const { engine, firm, dryRun, result } = this;
+    if (snap.encodingWarning) result.warnings.push(snap.encodingWarning);
+    const columns = t.columns.length;
+    const batches = readBatches(snap, columns, this.opts.batchSize ?? DEFAULT_BATCH);
+    try {
+      const first = await batches.next();
+      const header = first.done ? undefined : first.value.rows[0];
+      if (!header)
+        return this.interrupt(new CaseportError('FILE_EMPTY', 'the file has no header row'), snap.sha256);
+      const expected = t.columns.map((c) => c.name);
+      const found = header.cells.map((c) => c.trim());
+      const same =
+        !header.problems &&
+        found.length === expected.length &&
+        found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
+      if (!same) {
+        const shown = found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60);
+        return this.interrupt(headerMismatch(expected, shown), snap.sha256);
       }
-      const check = checkRow(template, r.cells, cellContext!);
-      if (check.ok) pending.push({ row: r.row, cells: r.cells, valid: check.row });
-      else
-        rejected.push({
-          row: r.row,
-          cells: r.cells,
-          problems: check.problems.map((p) => ({ row: r.row, ...p })),
+
+      const resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, snap.sha256, t.name);
+      const readBefore = resumed ? resumed.rows_total : 0;
+      if (!t.kbList && firm.recordLimit !== null) {
+        const left = Math.max(0, firm.recordLimit - (await usedAllowance(engine.db, firm)));
+        // The line count bounds the rows whatever the quotes do; only a file that might not fit is
+        // counted exactly, by the same reader the import uses.
+        let rows = snap.lineBound - 1 - readBefore;
+        if (rows > left) rows = (await countRows(snap, columns)) - readBefore;
+        if (rows > left) return this.interrupt(allowanceExceeded(firm.id, rows, left), snap.sha256);
+      }
+      const repeatOf = dryRun ? undefined : await findRepeat(engine.db, firm.id, snap.sha256);
+      if (repeatOf !== undefined) {
+        result.repeatOf = repeatOf;
+        result.warnings.push(
+          `the same content was imported before (run ${repeatOf}); rows already applied count as unchanged`,
+        );
+      }
+      if (resumed) {
+        this.runId = Number(resumed.id);
+        this.counts = countsOf(resumed);
+        this.from = resumed.checkpoint_row;
+        this.done = this.from;
+        result.resumedFromRow = this.from;
+        result.warnings.push(`resumed run ${this.runId} after row ${this.from}`);
+      } else if (!dryRun) {
+        this.runId = await createRun(engine.db, {
+          firmId: firm.id,
+          kind: 'import',
+          template: t.name,
+          fileName: this.fileName,
+          filePath: result.file,
+          sha256: snap.sha256,
+          status: 'running',
+          warnings: result.warnings,
         });
+        if (repeatOf !== undefined) await markRepeat(engine.db, this.runId, repeatOf);
+      }
+      result.runId = this.runId;
+      return await this.applyRows(t, snap, first.value!.rows.slice(1), batches);
+    } finally {
+      await batches.return(undefined);
     }
-    if (pending.length === 0 && rejected.length === 0) return;
-    const now = new Date().toISOString();
-    const out = await applyBatch(db, target, pending, now);
-    const allRejected = [...rejected, ...out.rejected].sort((a, b) => a.row - b.row);
-    counts.total += pending.length + rejected.length;
-    counts.created += out.created;
-    counts.updated += out.updated;
-    counts.unchanged += out.unchanged;
-    counts.rejected += allRejected.length;
-    const last = rows[rows.length - 1].row;
-    if (runId !== null) {
-      await recordRejected(db, runId, firm.id, allRejected, engine.maxParams);
-      await checkpoint(db, runId, counts, last);
-    } else dryRejected.push(...allRejected);
-    done = Math.max(done, last);
-  };
+  }
 
-  let cellContext: CellContext | undefined;
-  const stream = async (inTrx: (fn: (trx: Transaction<Database>) => Promise<void>) => Promise<void>) => {
-    await readRows(opts.file, {
-      encoding: scan.encoding,
-      batchSize: opts.batchSize ?? DEFAULT_BATCH,
-      onHeader(cells) {
-        sawHeader = true;
-        const expected = template.columns.map((c) => c.name);
-        const found = cells.map((c) => c.trim());
-        const same =
-          found.length === expected.length &&
-          found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
-        if (!same)
-          headerProblem = headerMismatch(
-            fileName,
-            expected,
-            found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60),
-          );
-        return same;
-      },
-      async onBatch(rows) {
-        await inTrx((trx) => applyRows(trx, rows));
-        opts.onProgress?.(Math.min(done - 1, dataRows), dataRows);
-        if (runId !== null) opts.afterBatch?.(done);
-      },
-    });
-  };
+  private async applyRows(
+    t: ImportTemplate,
+    snap: Snapshot,
+    firstRows: CsvRow[],
+    batches: AsyncGenerator<RowBatch>,
+  ): Promise<ImportResult> {
+    const { engine, firm, dryRun, result } = this;
+    const ctx: CellContext = { zoomNoUpdate: firm.zoomNoUpdate, kb: await loadFirmKb(engine, firm.id) };
+    const target: BatchTarget = {
+      template: t,
+      firmId: firm.id,
+      runId: this.runId,
+      by: this.runId ? `run:${this.runId}` : 'dry-run',
+      engine,
+      parentCache: new Map(),
+    };
+    let rowsRead = 0;
+    const batch = async (db: Transaction<Database>, rows: CsvRow[]) => {
+      const checked = rows.filter((r) => r.row > this.from).map((r) => checkRow(t, r, ctx));
+      if (checked.length === 0) return;
+      const out = await applyIsolated(db, target, checked, new Date().toISOString());
+      const c = this.counts;
+      c.total += checked.length;
+      c.created += out.created;
+      c.updated += out.updated;
+      c.unchanged += out.unchanged;
+      c.rejected += out.rejected.length;
+      const last = rows[rows.length - 1].row;
+      if (this.runId !== null) {
+        await this.lease.confirm(db);
+        await recordRejected(db, this.runId, firm.id, out.rejected, engine.maxParams);
+        await checkpoint(db, this.runId, c, last, t.kbList ? 0 : c.total);
+      } else {
+        for (const r of out.rejected) for (const p of r.problems) this.problem(p);
+      }
+      this.done = last;
+    };
+    const each = async (inTrx: (fn: (trx: Transaction<Database>) => Promise<void>) => Promise<void>) => {
+      const step = async (rows: CsvRow[], bytesRead: number) => {
+        await inTrx((trx) => batch(trx, rows));
+        rowsRead += rows.length;
+        this.opts.onProgress?.(snap.bytes > 0 ? bytesRead / snap.bytes : 1, rowsRead);
+        if (this.runId !== null) this.opts.afterBatch?.(this.done);
+      };
+      if (firstRows.length > 0) await step(firstRows, 0);
+      for await (const b of batches) await step(b.rows, b.bytesRead);
+    };
 
-  try {
-    cellContext = { ...ctxBase, kb: await loadFirmKb(engine, firm.id) };
-    if (dryRun && engine.db.isTransaction) {
-      // Part of a dry run of several files (dryRunTogether): the caller rolls back at the end.
-      const trx = engine.db as Transaction<Database>;
-      await stream((fn) => fn(trx));
-    } else if (dryRun) {
-      await dryRunTogether(engine, async (view) => {
-        await stream((fn) => fn(view.db as Transaction<Database>));
-      });
-    } else {
-      await stream((fn) => engine.db.transaction().execute(fn));
+    try {
+      if (dryRun && engine.db.isTransaction) {
+        // Part of a dry run of several files (dryRunTogether): the caller rolls back at the end.
+        const trx = engine.db as Transaction<Database>;
+        await each((fn) => fn(trx));
+      } else if (dryRun) {
+        await dryRunTogether(engine, (view) => each((fn) => fn(view.db as Transaction<Database>)));
+      } else {
+        await each((fn) => engine.db.transaction().execute(fn));
+      }
+    } catch (e) {
+      return this.stopped(e, t);
     }
-  } catch (e) {
-    const why = isCaseportError(e) ? e.message : e instanceof Error ? e.message : String(e);
-    result.rows = counts;
-    result.status = 'interrupted';
-    result.message =
-      done === 0
-        ? `${fileName}: stopped before any row was applied: ${why}`
-        : `${fileName}: stopped after row ${done}: ${why}; importing the same file again resumes after row ${done}`;
-    if (runId !== null) {
-      // Nothing committed: a new attempt starts afresh, so this one bills nothing.
-      const billedRows = done === 0 ? 0 : undefined;
-      await finishRun(engine.db, runId, { status: 'interrupted', message: result.message, billedRows });
-    }
+
+    result.rows = this.counts;
+    result.status = this.counts.rejected > 0 ? 'incomplete' : 'completed';
+    if (this.runId !== null) await this.finish(t);
     return result;
   }
 
-  if (!sawHeader || headerProblem) {
-    const e = headerProblem ?? new CaseportError('FILE_EMPTY', `${fileName}: the file has no header row`);
+  /**
+   * A failure part-way. The file's problem or an outage (the database, the disk): Interrupted, and the
+   * same file again resumes. Anything else is a bug: the run is left resumable and the error rethrown,
+   * to be shown as an internal error, never as a problem of the file.
+   */
+  private async stopped(e: unknown, t: ImportTemplate): Promise<ImportResult> {
+    const { result, runId, done } = this;
+    result.rows = this.counts;
     result.status = 'interrupted';
-    result.message = e.message;
-    if (runId !== null)
-      await finishRun(engine.db, runId, { status: 'interrupted', message: e.message, billedRows: 0 });
+    const expected = isCaseportError(e) || this.engine.isOutage(e);
+    const why = e instanceof Error ? e.message : String(e);
+    const where = done === 0 ? 'stopped before any row was applied' : `stopped after row ${done}`;
+    const then = done === 0 ? '' : `; importing the same file again resumes after row ${done}`;
+    // Another process owns the run now: it must not be touched from here.
+    const lost = isCaseportError(e) && e.code === 'LEASE_LOST';
+    if (runId !== null && !lost) {
+      const message = `${where}: ${expected ? '' : 'internal error: '}${why}${then}`;
+      await finishRun(this.engine.db, runId, {
+        status: 'interrupted',
+        message,
+        counts: this.counts,
+        billedRows: t.kbList ? 0 : this.counts.total,
+      }).catch(() => {}); // the database may be what failed: the run stays resumable either way
+    }
+    if (!expected) throw e;
+    result.message = `${where}: ${why}${then}`;
     return result;
   }
 
-  result.rows = counts;
-  result.status = counts.rejected > 0 ? 'incomplete' : 'completed';
-  if (runId !== null) {
-    result.errors = await runErrors(engine.db, runId);
-    if (counts.rejected > 0) {
-      const rows = await rejectedRows(engine.db, runId);
-      result.resultFile = await writeResultFile(
-        opts.resultDir,
-        fileName,
-        template.columns.map((c) => c.name),
-        rows,
-        result.errors,
+  /** The end of a real run: problems streamed from the ledger to the result file and onProblem. */
+  private async finish(t: ImportTemplate): Promise<void> {
+    const { result, engine, runId } = this;
+    const dir = this.opts.resultDir;
+    if (this.counts.rejected > 0) {
+      let out: ResultFile | undefined;
+      let failure: string | undefined;
+      try {
+        out = await openResultFile(
+          dir,
+          this.fileName,
+          t.columns.map((c) => c.name),
+        );
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
+      }
+      for await (const r of streamRejected(engine.db, runId!)) {
+        for (const p of r.problems) this.problem(p);
+        if (!out) continue;
+        try {
+          await out.write(r);
+        } catch (e) {
+          failure = e instanceof Error ? e.message : String(e);
+          await out.discard();
+          out = undefined;
+        }
+      }
+      if (out) {
+        try {
+          result.resultFile = await out.finish();
+        } catch (e) {
+          failure = e instanceof Error ? e.message : String(e);
+          await out.discard();
+        }
+      }
+      if (failure) {
+        result.warnings.push(
+          `the result file could not be written in ${dir} (${failure}); the rejected rows are listed with ` +
+            'their errors in the output',
+        );
+      }
+    } else if (await removeResultFile(dir, this.fileName)) {
+      result.warnings.push(
+        'the result file of an earlier file of the same name was removed: every row is in now',
       );
     }
-    await finishRun(engine.db, runId, {
+    await finishRun(engine.db, runId!, {
       status: result.status,
-      counts,
+      counts: this.counts,
       resultFile: result.resultFile,
-      billedRows: Math.max(dataRows, counts.total),
+      billedRows: t.kbList ? 0 : this.counts.total,
       message: null,
+      warnings: result.warnings,
     });
-  } else {
-    result.errors = dryRejected.flatMap((r) => r.problems);
   }
-  return result;
+}
+
+/**
+ * Applies a batch inside a savepoint. If the database refuses it because of a value (one the checks
+ * let through and the engine cannot store), the batch is halved until the row is found; that row is
+ * rejected with the database's reason and every other row is applied, in file order.
+ */
+async function applyIsolated(
+  db: Transaction<Database>,
+  target: BatchTarget,
+  rows: CheckedRow[],
+  now: string,
+): Promise<BatchOutcome> {
+  await sql`savepoint caseport_rows`.execute(db);
+  try {
+    const out = await applyBatch(db, target, rows, now);
+    await sql`release savepoint caseport_rows`.execute(db);
+    return out;
+  } catch (e) {
+    if (!target.engine.isRowDataError(e)) throw e;
+    await sql`rollback to savepoint caseport_rows`.execute(db);
+    await sql`release savepoint caseport_rows`.execute(db);
+    if (rows.length === 1) {
+      const r = rows[0];
+      const why = e instanceof Error ? e.message : String(e);
+      return {
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: [
+          {
+            row: r.row,
+            cells: r.cells,
+            problems: [
+              ...r.problems.map((p) => ({ row: r.row, ...p })),
+              { row: r.row, column: '', value: '', message: `the database refused this row: ${why}` },
+            ],
+          },
+        ],
+      };
+    }
+    const mid = rows.length >> 1;
+    const a = await applyIsolated(db, target, rows.slice(0, mid), now);
+    const b = await applyIsolated(db, target, rows.slice(mid), now);
+    return {
+      created: a.created + b.created,
+      updated: a.updated + b.updated,
+      unchanged: a.unchanged + b.unchanged,
+      rejected: [...a.rejected, ...b.rejected],
+    };
+  }
 }

@@ -1,55 +1,83 @@
-// The result file: each rejected row as it was sent, plus ErrorRow, ErrorColumn and ErrorMessage,
-// so the HR team can fix just those rows and send them again. Written to a temporary name, then renamed.
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+// The result file: each rejected row as it was sent, plus ErrorRow, ErrorColumn and ErrorMessage, so the
+// HR team can fix just those rows and send them again. Written row by row to a short hidden temporary
+// name in the Results folder, then renamed, so a reader never sees half of it. Cells a spreadsheet
+// would run as a formula are neutralised as in exports.
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import Papa from 'papaparse';
+import { neutraliseFormula } from '../export/format.js';
+import { makeFolder } from '../folders.js';
 import type { RowError } from '../ledger/runs.js';
 
 export function resultFileName(original: string): string {
   return `${path.basename(original).replace(/\.csv$/i, '')}_result.csv`;
 }
 
-export async function writeResultFile(
+export interface ResultFile {
+  write(row: { row: number; cells: string[]; problems: RowError[] }): Promise<void>;
+  /** Flushes and publishes the file under its final name; returns its path. */
+  finish(): Promise<string>;
+  /** Removes the temporary file (after a failure). */
+  discard(): Promise<void>;
+}
+
+const CSV = { newline: '\r\n', quotes: false, escapeFormulae: false } as const;
+
+export async function openResultFile(
   dir: string,
   original: string,
   header: readonly string[],
-  rows: Map<number, string[]>,
-  errors: readonly RowError[],
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
+): Promise<ResultFile> {
+  await makeFolder(dir);
   const file = path.resolve(dir, resultFileName(original));
-  const tmp = `${file}.${process.pid}.tmp`;
-  const byRow = new Map<number, RowError[]>();
-  for (const e of errors) {
-    const list = byRow.get(e.row) ?? [];
-    list.push(e);
-    byRow.set(e.row, list);
-  }
-  const out = createWriteStream(tmp, { encoding: 'utf8' });
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
+  // Short, so that a long file name that fits the folder still gets a temporary name that does.
+  const tmp = path.join(dir, `.result-${randomBytes(6).toString('hex')}.tmp`);
+  const fh: FileHandle = await open(tmp, 'wx');
+  let pending: string[][] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await fh.write(`${Papa.unparse(pending, CSV)}\r\n`);
+    pending = [];
   };
-  await write(`${Papa.unparse([[...header, 'ErrorRow', 'ErrorColumn', 'ErrorMessage']])}\r\n`);
-  let lines: string[][] = [];
-  for (const [row, cells] of rows) {
-    const problems = byRow.get(row) ?? [];
-    const sent = header.map((_, i) => cells[i] ?? '');
-    lines.push([
-      ...sent,
-      String(row),
-      problems.map((p) => p.column).join('; '),
-      problems.map((p) => p.message).join('; '),
-    ]);
-    if (lines.length >= 1000) {
-      await write(`${Papa.unparse(lines)}\r\n`);
-      lines = [];
-    }
+  try {
+    await fh.write(`${Papa.unparse([[...header, 'ErrorRow', 'ErrorColumn', 'ErrorMessage']], CSV)}\r\n`);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
-  if (lines.length > 0) await write(`${Papa.unparse(lines)}\r\n`);
-  out.end();
-  await once(out, 'finish');
-  await rename(tmp, file);
-  return file;
+  return {
+    async write(r) {
+      const sent = header.map((_, i) => neutraliseFormula(r.cells[i] ?? ''));
+      pending.push([
+        ...sent,
+        String(r.row),
+        neutraliseFormula(r.problems.map((p) => p.column).join('; ')),
+        neutraliseFormula(r.problems.map((p) => p.message).join('; ')),
+      ]);
+      if (pending.length >= 500) await flush();
+    },
+    async finish() {
+      await flush();
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, file);
+      return file;
+    },
+    async discard() {
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    },
+  };
+}
+
+/** Removes the result file of an earlier file of the same name: its rows have been sent again whole. */
+export async function removeResultFile(dir: string, original: string): Promise<boolean> {
+  try {
+    await unlink(path.resolve(dir, resultFileName(original)));
+    return true;
+  } catch {
+    return false;
+  }
 }

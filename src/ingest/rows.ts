@@ -2,6 +2,7 @@
 // same row (custom data against its field's type, list values of a list field). Pure.
 import type { Column, ImportTemplate } from '../templates/types.js';
 import { type CellContext, type CellValue, KEEP, parseCell, parseTyped } from './cells.js';
+import type { CsvRow } from './csv-reader.js';
 
 export interface RowProblem {
   column: string;
@@ -9,14 +10,28 @@ export interface RowProblem {
   message: string;
 }
 
-export interface ValidRow {
-  /** Stored field -> value (KEEP for Zoom No Update). */
-  values: Record<string, CellValue>;
-  /** Parent columns as sent (EmployerID, EmployeeID). */
-  parentKeys: string[];
+/** A cell naming an inactive petition or case manager: only a record that already names it may keep it. */
+export interface InactiveRef {
+  column: string;
+  field: string;
+  value: string;
 }
 
-export type RowCheck = { ok: true; row: ValidRow } | { ok: false; problems: RowProblem[] };
+/** A row after every check that needs no store: what parsed, and every problem found. */
+export interface CheckedRow {
+  /** The spreadsheet row number. */
+  row: number;
+  /** The cells as sent, for the result file. */
+  cells: string[];
+  /** Stored field -> value (KEEP for Zoom No Update), for the cells that parsed. */
+  values: Record<string, CellValue>;
+  /** Parent columns as sent (EmployerID, EmployeeID), or undefined where the cell is invalid. */
+  parentKeys: Array<string | undefined>;
+  problems: RowProblem[];
+  inactive?: InactiveRef[];
+  /** False when the cells could not be matched to the columns (wrong count, malformed line). */
+  mapped: boolean;
+}
 
 const CUSTOM_TYPES: Record<string, Column['type']> = {
   text: 'text',
@@ -47,30 +62,72 @@ function customValue(
   return String(r.value);
 }
 
-export function checkRow(t: ImportTemplate, cells: readonly string[], ctx: CellContext): RowCheck {
-  const problems: RowProblem[] = [];
+/**
+ * Checks one row read from a file: the reader's problems (quotes, limits, control characters), then
+ * every cell, then the checks between cells. Every problem is reported; the store adds its own
+ * (unknown parent, supervisor, kept required value, inactive entry) in apply.ts.
+ */
+export function checkRow(t: ImportTemplate, src: CsvRow, ctx: CellContext): CheckedRow {
+  const { row, cells } = src;
+  const out: CheckedRow = { row, cells, values: {}, parentKeys: [], problems: [], mapped: false };
+  const badCells = new Set<number>();
+  for (const p of src.problems ?? []) {
+    const col = t.columns[p.cell];
+    out.problems.push({
+      column: col?.name ?? '',
+      value: col ? visibleValue(cells[p.cell]) : '',
+      message: p.message,
+    });
+    badCells.add(p.cell);
+  }
+  if (badCells.has(-1)) return out;
   if (cells.length !== t.columns.length) {
-    problems.push({
+    out.problems.push({
       column: '',
       value: '',
       message: `the row has ${cells.length} cells but the header has ${t.columns.length} columns`,
     });
-    return { ok: false, problems };
+    return out;
   }
-  const values: Record<string, CellValue> = {};
-  const parentKeys: string[] = [];
+  for (const i of src.breaks ?? []) {
+    const col = t.columns[i];
+    if (!col.key) continue;
+    out.problems.push({
+      column: col.name,
+      value: visibleValue(cells[i]),
+      message: `${col.name} is a key: it cannot hold a tab or a line break`,
+    });
+    badCells.add(i);
+  }
+  out.mapped = true;
   t.columns.forEach((col, i) => {
+    if (badCells.has(i)) {
+      if (col.parent) out.parentKeys.push(undefined);
+      return;
+    }
     const cell = cells[i];
     const r = parseCell(col, cell, ctx);
     if (!r.ok) {
-      problems.push({ column: col.name, value: cell, message: r.message });
+      out.problems.push({ column: col.name, value: cell, message: r.message });
+      if (col.parent) out.parentKeys.push(undefined);
       return;
     }
-    if (col.parent) parentKeys.push(r.value as string);
-    else values[col.field!] = r.value;
+    if (col.parent) out.parentKeys.push(r.value as string);
+    else out.values[col.field!] = r.value;
+    if (r.inactive)
+      out.inactive = [
+        ...(out.inactive ?? []),
+        { column: col.name, field: col.field!, value: r.value as string },
+      ];
   });
-  crossCellChecks(t, cells, values, problems, ctx);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, row: { values, parentKeys } };
+  crossCellChecks(t, cells, out.values, out.problems, ctx);
+  return out;
+}
+
+/** A cell value for a message: at most 200 characters. */
+function visibleValue(v: string | undefined): string {
+  if (v === undefined) return '';
+  return v.length > 200 ? `${v.slice(0, 200)}…` : v;
 }
 
 function crossCellChecks(

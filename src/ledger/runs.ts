@@ -118,13 +118,28 @@ export async function markRepeat(db: Db, runId: number, of: number): Promise<voi
   await db.updateTable('runs').set({ repeat_of_run_id: of }).where('id', '=', runId).execute();
 }
 
-/** Records a committed batch's counts and the last row it covered; runs inside the batch's transaction. */
-export async function checkpoint(db: Db, runId: number, counts: RowCounts, lastRow: number): Promise<void> {
+/**
+ * Records a committed batch's counts, the last row it covered and the rows billed so far (the rows
+ * read); runs inside the batch's transaction, so a resumed run neither loses nor repeats them.
+ */
+export async function checkpoint(
+  db: Db,
+  runId: number,
+  counts: RowCounts,
+  lastRow: number,
+  billedRows: number,
+): Promise<void> {
   await db
     .updateTable('runs')
-    .set({ ...countColumns(counts), checkpoint_row: lastRow })
+    .set({ ...countColumns(counts), checkpoint_row: lastRow, billed_rows: billedRows })
     .where('id', '=', runId)
     .execute();
+}
+
+/** A value or message as the ledger keeps it: at most `max` characters, no NUL (PostgreSQL text has none). */
+export function ledgerText(s: string, max: number): string {
+  const t = s.length > max ? `${s.slice(0, max)}…` : s;
+  return t.indexOf('\u0000') < 0 ? t : t.replace(/\u0000/g, '\\u0000');
 }
 
 export async function recordRejected(
@@ -141,8 +156,8 @@ export async function recordRejected(
       firm_id: firmId,
       row_number: r.row,
       column_name: p.column,
-      value: p.value.length > 1000 ? `${p.value.slice(0, 1000)}…` : p.value,
-      message: p.message,
+      value: ledgerText(p.value, 1000),
+      message: ledgerText(p.message, 2000),
     })),
   );
   for (const part of chunks(errors, Math.floor(maxParams / 6)))
@@ -171,6 +186,7 @@ export async function finishRun(
     message?: string | null;
     resultFile?: string | null;
     billedRows?: number;
+    warnings?: string[];
   },
 ): Promise<void> {
   await db
@@ -182,35 +198,51 @@ export async function finishRun(
       ...(f.message !== undefined ? { message: f.message } : {}),
       ...(f.resultFile !== undefined ? { result_file: f.resultFile } : {}),
       ...(f.billedRows !== undefined ? { billed_rows: f.billedRows } : {}),
+      ...(f.warnings?.length ? { warnings: JSON.stringify(f.warnings) } : {}),
     })
     .where('id', '=', runId)
     .execute();
 }
 
-export async function runErrors(db: Db, runId: number): Promise<RowError[]> {
-  const rows = await db
-    .selectFrom('run_errors')
-    .select(['row_number', 'column_name', 'value', 'message'])
-    .where('run_id', '=', runId)
-    .orderBy('row_number')
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({
-    row: r.row_number,
-    column: r.column_name,
-    value: r.value ?? '',
-    message: r.message,
-  }));
+export interface LedgerRejectedRow {
+  row: number;
+  cells: string[];
+  problems: RowError[];
 }
 
-export async function rejectedRows(db: Db, runId: number): Promise<Map<number, string[]>> {
-  const rows = await db
-    .selectFrom('rejected_rows')
-    .select(['row_number', 'cells'])
-    .where('run_id', '=', runId)
-    .orderBy('row_number')
-    .execute();
-  return new Map(rows.map((r) => [r.row_number, JSON.parse(r.cells) as string[]]));
+/**
+ * The run's rejected rows with their problems, in row order, streamed: memory holds one row however
+ * many were rejected. The caller must not use the store until the stream ends (on SQLite the stream
+ * holds the one connection).
+ */
+export async function* streamRejected(
+  db: Kysely<Database>,
+  runId: number,
+): AsyncGenerator<LedgerRejectedRow> {
+  const stream = db
+    .selectFrom('rejected_rows as r')
+    .innerJoin('run_errors as e', (j) =>
+      j.onRef('e.run_id', '=', 'r.run_id').onRef('e.row_number', '=', 'r.row_number'),
+    )
+    .select(['r.row_number', 'r.cells', 'e.column_name', 'e.value', 'e.message'])
+    .where('r.run_id', '=', runId)
+    .orderBy('r.row_number')
+    .orderBy('e.id')
+    .stream(500);
+  let current: LedgerRejectedRow | undefined;
+  for await (const r of stream) {
+    if (current?.row !== r.row_number) {
+      if (current) yield current;
+      current = { row: r.row_number, cells: JSON.parse(r.cells) as string[], problems: [] };
+    }
+    current.problems.push({
+      row: r.row_number,
+      column: r.column_name,
+      value: r.value ?? '',
+      message: r.message,
+    });
+  }
+  if (current) yield current;
 }
 
 /** Rows billed to the firm in the billing period that contains `now`. */

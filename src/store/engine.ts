@@ -1,22 +1,24 @@
 // The one place where SQLite and PostgreSQL differ. Everything above this module is engine-blind:
 // it asks the Engine for what differs (id columns, parameter limits, closing) instead of branching.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   type ColumnDefinitionBuilder,
+  CompiledQuery,
   type Expression,
   Kysely,
   PostgresDialect,
+  type RawBuilder,
   type SqlBool,
-  SqliteDialect,
   sql,
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { configError } from '../errors.js';
+import { makeFolderSync } from '../folders.js';
 import type { Database } from './schema.js';
+import { SqliteStoreDialect } from './sqlite-driver.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 
@@ -39,6 +41,19 @@ export interface Engine {
     textColumn: string,
     pairs: ReadonlyArray<readonly [number, string]>,
   ): Expression<SqlBool>;
+  /** The database's clock, in milliseconds since 1970: one clock for every process sharing the store. */
+  clockMs(): RawBuilder<number>;
+  /**
+   * True when the database refused a statement because of the data in it (a value out of range, too
+   * large, a constraint): the batch is split to find the row. False for anything else (a lost
+   * connection, a bug in a statement), which must not be blamed on a row.
+   */
+  isRowDataError(e: unknown): boolean;
+  /**
+   * True when the database or the machine failed (connection lost, disk full, I/O error, server shut
+   * down): the run stops Interrupted and resumes later. False for a bug (a statement that cannot run).
+   */
+  isOutage(e: unknown): boolean;
   /** Multi-row INSERT [ON CONFLICT DO UPDATE] [RETURNING]: the bulk write path of imports. */
   bulkWrite(
     db: Kysely<Database> | Transaction<Database>,
@@ -84,27 +99,32 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 // numeric as number: money-like columns are stored as double precision anyway.
 pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
 
+/** How long a write waits for another process's write lock (CASEPORT_SQLITE_LOCK_WAIT_MS). */
+function lockWaitMs(): number {
+  const v = Number(process.env.CASEPORT_SQLITE_LOCK_WAIT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 10 * 60_000;
+}
+
+const SQLITE_ROW_ERRORS = /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/;
+const SQLITE_OUTAGES =
+  /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|READONLY|NOMEM|INTERRUPT|PROTOCOL|CORRUPT|NOTADB)/;
+const codeOf = (e: unknown) => {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'string' ? c : '';
+};
+/** A system error of the machine: ENOSPC, EIO, ECONNRESET... */
+const SYSTEM_ERROR = /^E[A-Z0-9]+$/;
+
 export function openSqlite(file: string): Engine {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  makeFolderSync(path.dirname(path.resolve(file)));
   const sqlite = new SqliteDatabase(file);
+  // A short busy timeout: waiting for another process's lock is done by the driver, asynchronously.
+  sqlite.pragma('busy_timeout = 50');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -16384');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  // Prepared once per shape and reused: preparing a statement of thousands of parameters costs more
-  // than running it. Runs on the one connection, so inside whatever transaction Kysely has open.
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  const prepared = (text: string) => {
-    let st = statements.get(text);
-    if (!st) {
-      if (statements.size > 64) statements.clear();
-      st = sqlite.prepare(text);
-      statements.set(text, st);
-    }
-    return st;
-  };
+  const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite, { lockWaitMs: lockWaitMs() }) });
   const maxParams = 32766;
   return {
     kind: 'sqlite',
@@ -120,20 +140,24 @@ export function openSqlite(file: string): Engine {
     // caller matches whole keys.
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`${sql.ref(a)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[0]))})) and +${sql.ref(b)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[1]))}))`,
-    async bulkWrite(_db, w, rows) {
+    clockMs: () => sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
+    isRowDataError: (e) => SQLITE_ROW_ERRORS.test(codeOf(e)),
+    isOutage: (e) => SQLITE_OUTAGES.test(codeOf(e)) || SYSTEM_ERROR.test(codeOf(e)),
+    // Through the given connection or transaction (the driver prepares each statement text once).
+    async bulkWrite(trx, w, rows) {
       const per = Math.max(1, Math.min(500, Math.floor(maxParams / w.columns.length)));
       const out: ReturnedRow[] = [];
       for (let i = 0; i < rows.length; i += per) {
         const part = rows.slice(i, i + per);
-        const st = prepared(writeSql(w, part.length));
-        if (st.reader) out.push(...(st.all(...part.flat()) as ReturnedRow[]));
-        else st.run(...part.flat());
+        const r = await trx.executeQuery<ReturnedRow>(
+          CompiledQuery.raw(writeSql(w, part.length), part.flat()),
+        );
+        if (w.returning?.length) out.push(...r.rows);
       }
       return out;
     },
     async close() {
-      statements.clear();
-      sqlite.pragma('optimize'); // keeps the planner's statistics fresh, as SQLite recommends on close
+      await db.executeQuery(CompiledQuery.raw('pragma optimize')).catch(() => {}); // fresh planner statistics, as SQLite recommends on close
       await db.destroy();
     },
   };
@@ -178,6 +202,16 @@ export function openPostgres(url: string): Engine {
     inList: (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values})`,
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]))`,
+    clockMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+    // Data exceptions (22), integrity constraints (23) and program limits such as an index row too
+    // large (54): each says something about a row. Connection, resource and syntax errors do not.
+    isRowDataError: (e) => /^(22|23|54)/.test(codeOf(e)),
+    // Connection (08), transaction rollback (40: deadlock, serialization), resources (53), operator
+    // intervention (57: shutdown), system (58: I/O), and the driver's own socket errors.
+    isOutage: (e) =>
+      /^(08|40|53|57|58)/.test(codeOf(e)) ||
+      SYSTEM_ERROR.test(codeOf(e)) ||
+      /Connection terminated|connection is closed/i.test(e instanceof Error ? e.message : ''),
     // One array parameter per column through unnest(): the statement text depends only on the
     // columns, and PostgreSQL parses 5,000 rows as 15 parameters instead of 75,000.
     async bulkWrite(trx, w, rows) {

@@ -3,8 +3,9 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { CaseportError } from '../errors.js';
 import type { Engine } from './engine.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-leases-and-limits.js';
 
-const migrations = { '0001-initial': m0001 };
+const migrations = { '0001-initial': m0001, '0002-leases-and-limits': m0002 };
 
 export async function migrate(engine: Engine): Promise<string[]> {
   const provider: MigrationProvider = {

@@ -46,6 +46,18 @@ export interface KbEntryTable {
   list_name: string;
   value: string;
   created_at: string;
+  updated_at: string;
+  created_run_id: number | null;
+  updated_run_id: number | null;
+  updated_by: string;
+}
+
+export interface LeaseTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+  acquired_at: string;
+  holder: string | null;
 }
 
 export interface RunTable {
@@ -105,6 +117,7 @@ export interface Database {
   run_errors: RunErrorTable;
   rejected_rows: RejectedRowTable;
   export_marks: ExportMarkTable;
+  leases: LeaseTable;
   employers: RecordTable;
   contacts: RecordTable;
   clients: RecordTable;
@@ -135,4 +148,5 @@ export type RecordTableName =
   | 'custom_values'
   | 'petitions'
   | 'case_managers'
-  | 'cases';
+  | 'cases'
+  | 'kb_entries';

@@ -8,8 +8,8 @@ export interface RecognisedFile {
   template: ImportTemplate;
   /** The date in the name, YYYY-MM-DD. */
   fileDate: string;
-  /** The `_n` sequence number, 0 when absent. */
-  sequence: number;
+  /** The `_n` suffix as digits without leading zeros ('0' when absent): any length, compared as a number. */
+  sequence: string;
 }
 
 const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(?:_(\d+))?\.csv$/i;
@@ -41,12 +41,19 @@ export function recogniseFileName(fileName: string): RecognisedFile {
   const mo = Number(ms);
   const d = Number(ds);
   if (!isRealDate(y, mo, d)) throw fileNameRefused(base, `${ys}${ms}${ds} is not a calendar date`);
-  return { template, fileDate: `${ys}-${ms}-${ds}`, sequence: seq ? Number(seq) : 0 };
+  return { template, fileDate: `${ys}-${ms}-${ds}`, sequence: seq ? seq.replace(/^0+(?=\d)/, '') : '0' };
 }
 
-/** Orders files the way a run processes them: template order, then older file dates first. */
+/** Two numbers written as digits, of any length: the longer is larger, else the first digit that differs. */
+function compareDigits(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Orders files the way a run processes them: template order, older file dates, then the suffix. */
 export function compareForRun(a: RecognisedFile, b: RecognisedFile): number {
   return (
-    a.template.order - b.template.order || a.fileDate.localeCompare(b.fileDate) || a.sequence - b.sequence
+    a.template.order - b.template.order ||
+    a.fileDate.localeCompare(b.fileDate) ||
+    compareDigits(a.sequence, b.sequence)
   );
 }

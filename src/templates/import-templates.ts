@@ -1,5 +1,7 @@
 // The 11 import templates of ../shared/spec/templates.md, as data, plus the per-firm knowledge-base
 // lists (petitions, case managers, custom fields), which load through the same pipeline.
+
+import { SHIPPED_LISTS, type ShippedListName } from '../kb/lists.js';
 import {
   country,
   date,
@@ -30,7 +32,7 @@ export const companyDetails: ImportTemplate = {
     text('DBAName'),
     pattern('FEIN', /^\d{2}-\d{7}$/, 'NN-NNNNNNN'),
     text('BusinessType'),
-    integer('YearEstablished'),
+    text('YearEstablished'),
     integer('NumberOfEmployees'),
     number('GrossAnnualIncome'),
     number('NetAnnualIncome'),
@@ -272,6 +274,7 @@ export const IMPORT_TEMPLATES: readonly ImportTemplate[] = [
 
 // Per-firm knowledge-base lists, loaded with `caseport kb import <list> <file.csv> --firm F`.
 export const petitionsList: ImportTemplate = {
+  kbList: true,
   name: 'petitions',
   order: 0,
   description: 'Petitions (PetID) the firm files',
@@ -288,6 +291,7 @@ export const petitionsList: ImportTemplate = {
 };
 
 export const caseManagersList: ImportTemplate = {
+  kbList: true,
   name: 'case-managers',
   order: 0,
   description: 'Case managers of the firm',
@@ -305,6 +309,7 @@ export const caseManagersList: ImportTemplate = {
 };
 
 export const customFieldsList: ImportTemplate = {
+  kbList: true,
   name: 'custom-fields',
   order: 0,
   description: 'Custom fields the firm has defined',
@@ -322,3 +327,21 @@ export const FIRM_LIST_TEMPLATES: readonly ImportTemplate[] = [
   caseManagersList,
   customFieldsList,
 ];
+
+/**
+ * A firm's own entries of a shipped knowledge-base list (visa types, document types...): a file with one
+ * column, Value. Stored as kb_entries of that list, through the same pipeline as every template.
+ */
+export function listEntriesTemplate(list: ShippedListName): ImportTemplate {
+  return {
+    kbList: true,
+    name: list,
+    order: 0,
+    description: `The firm's own entries of the shipped ${list} list`,
+    table: 'kb_entries',
+    parent: 'none',
+    columns: [text('Value', { ...K, field: 'value' })],
+    fixed: { list_name: list },
+    shipped: SHIPPED_LISTS[list],
+  };
+}

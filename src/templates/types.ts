@@ -71,6 +71,18 @@ export interface ImportTemplate {
   table: RecordTableName;
   parent: ParentKind;
   columns: readonly Column[];
+  /**
+   * Stored values every row of the template has, part of the record's key: the list a firm's entries
+   * of a shipped knowledge-base list belong to.
+   */
+  fixed?: Readonly<Record<string, string>>;
+  /** A knowledge-base list load: not billed against the firm's record allowance. */
+  kbList?: boolean;
+  /**
+   * Values of the one own key column that exist without being stored (a shipped list's entries): a row
+   * naming one counts as unchanged.
+   */
+  shipped?: readonly string[];
 }
 
 export const PARENT_FIELD: Record<Exclude<ParentKind, 'none'>, string> = {
@@ -78,9 +90,14 @@ export const PARENT_FIELD: Record<Exclude<ParentKind, 'none'>, string> = {
   client: 'client_id',
 };
 
-/** The record table's natural key: the parent id, then the key columns that are stored. */
+/** The key columns a row sends itself (not its parent's): stored fields. */
+export function ownKeyFields(t: ImportTemplate): string[] {
+  return t.columns.filter((c) => c.key && !c.parent).map((c) => c.field!);
+}
+
+/** The record table's natural key: the parent id, the fixed values, then the row's own key columns. */
 export function keyFields(t: ImportTemplate): string[] {
-  const own = t.columns.filter((c) => c.key && !c.parent).map((c) => c.field!);
+  const own = [...Object.keys(t.fixed ?? {}), ...ownKeyFields(t)];
   return t.parent === 'none' ? own : [PARENT_FIELD[t.parent], ...own];
 }
 

@@ -1,0 +1,146 @@
+// Leases: the right to run one thing (the imports of one firm) for a while, held in the store so that
+// every process sharing it agrees. A holder renews its lease by heartbeat; a holder that dies stops
+// renewing and its lease expires, by the database's clock, so another process can take over and
+// resume its work. Each batch an import commits renews the lease inside its own transaction: a
+// process that stalled past its lease cannot commit after another one has taken over.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kysely, Transaction } from 'kysely';
+import { CaseportError } from '../errors.js';
+import type { Engine } from '../store/engine.js';
+import type { Database } from '../store/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface LeaseOptions {
+  /** How long the lease lasts without a renewal (CASEPORT_LEASE_TTL_MS, default 20 s). */
+  ttlMs?: number;
+  /** What holds it, for the message another process shows while it waits. */
+  holder?: string;
+  /** Called once when the lease is held by another process and this one starts waiting. */
+  onWait?(holder: string | null, expiresInMs: number): void;
+  signal?: AbortSignal;
+}
+
+export interface Lease {
+  readonly name: string;
+  readonly owner: string;
+  /** Renews the lease inside `trx` (a batch's transaction); throws LEASE_LOST if it is no longer ours. */
+  confirm(trx: Db): Promise<void>;
+  release(): Promise<void>;
+}
+
+export function leaseTtlMs(): number {
+  const v = Number(process.env.CASEPORT_LEASE_TTL_MS);
+  return Number.isFinite(v) && v >= 100 ? v : 20_000;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export const leaseLost = (name: string) =>
+  new CaseportError(
+    'LEASE_LOST',
+    `this process lost its lease on ${name} (it stalled longer than the lease lasts) and another process ` +
+      'has taken over; nothing more was committed here',
+  );
+
+/** Takes the lease if it is free, expired or already ours; the lease's current row otherwise. */
+async function tryTake(engine: Engine, name: string, owner: string, ttlMs: number, holder: string) {
+  const now = engine.clockMs();
+  const got = await engine.db
+    .insertInto('leases')
+    .values((eb) => ({
+      name,
+      owner,
+      expires_at: eb.parens(now, '+', ttlMs) as never,
+      acquired_at: new Date().toISOString(),
+      holder,
+    }))
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet((eb) => ({
+          owner: eb.ref('excluded.owner'),
+          expires_at: eb.ref('excluded.expires_at'),
+          acquired_at: eb.ref('excluded.acquired_at'),
+          holder: eb.ref('excluded.holder'),
+        }))
+        .where((eb) => eb.or([eb('leases.expires_at', '<', now as never), eb('leases.owner', '=', owner)])),
+    )
+    .returning('owner')
+    .executeTakeFirst();
+  if (got) return undefined;
+  return engine.db
+    .selectFrom('leases')
+    .select(['holder', 'expires_at'])
+    .select((eb) => eb.parens('expires_at', '-', now as never).as('left'))
+    .where('name', '=', name)
+    .executeTakeFirst();
+}
+
+/** Waits until the lease `name` is ours, then keeps it renewed until released. */
+export async function acquireLease(engine: Engine, name: string, o: LeaseOptions = {}): Promise<Lease> {
+  const ttlMs = o.ttlMs ?? leaseTtlMs();
+  const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const holder = o.holder ?? name;
+  let told = false;
+  let pause = 50;
+  for (;;) {
+    const busy = await tryTake(engine, name, owner, ttlMs, holder);
+    if (!busy) break;
+    if (o.signal?.aborted) throw new CaseportError('LEASE_LOST', `stopped waiting for ${name}`);
+    if (!told) {
+      told = true;
+      o.onWait?.(busy.holder, Math.max(0, Number(busy.left)));
+    }
+    await sleep(pause + Math.random() * pause, o.signal);
+    pause = Math.min(pause * 2, Math.max(100, ttlMs / 4));
+  }
+
+  let lost = false;
+  const renew = async (db: Db) => {
+    const r = await db
+      .updateTable('leases')
+      .set((eb) => ({ expires_at: eb.parens(engine.clockMs(), '+', ttlMs) as never }))
+      .where('name', '=', name)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  };
+  const heartbeat = setInterval(
+    () => {
+      renew(engine.db).then(
+        (ok) => {
+          if (!ok) lost = true;
+        },
+        () => {}, // a failed heartbeat is retried at the next beat; the batch's own renewal decides
+      );
+    },
+    Math.max(50, Math.floor(ttlMs / 4)),
+  );
+  heartbeat.unref();
+  return {
+    name,
+    owner,
+    async confirm(trx) {
+      if (lost || !(await renew(trx))) {
+        lost = true;
+        throw leaseLost(name);
+      }
+    },
+    async release() {
+      clearInterval(heartbeat);
+      await engine.db.deleteFrom('leases').where('name', '=', name).where('owner', '=', owner).execute();
+    },
+  };
+}
+
+/** The lease every import of a firm runs under: one firm's files are applied one at a time. */
+export const importLeaseName = (firmId: string) => `import:${firmId}`;
