@@ -93,9 +93,12 @@ for (const kind of ENGINES) {
       assert.equal(row.file_name, path.basename(r.file!));
       assert.equal(row.file_path, r.file);
       assert.ok(row.finished_at);
+      assert.equal(await mark('corporation_details_export'), undefined, 'a full export moves no mark');
       await tick();
       const delta = await run('corporation_details_export', { scope: { kind: 'delta' } });
-      assert.equal(delta.rows, 0, 'a full export covers every row: the delta after it is empty');
+      assert.equal(delta.rows, 2, "the delta's first file still has every row: the full export was another question");
+      const after = await run('corporation_details_export', { scope: { kind: 'delta' } });
+      assert.equal(after.rows, 0, 'the delta after a delta is empty');
     });
 
     test('delta: first every row, then header-only when nothing changed, then only what changed', async () => {

@@ -145,8 +145,9 @@ export async function exportFile(engine: Engine, opts: ExportOptions): Promise<E
       fileName: path.basename(published),
       filePath: published,
       rows: out.rows,
-      // --since answers a question about one period; only full and delta exports cover the task's rows.
-      mark: scope.kind === 'since' ? undefined : { task, at: mark },
+      // Only a delta moves its task's mark: a full export or --since answers another question, and the
+      // task's next delta must still carry what its own last file did not.
+      mark: scope.kind === 'delta' ? { task, at: mark } : undefined,
     });
   } catch (e) {
     await out?.discard();
