@@ -150,5 +150,76 @@ for (const kind of ENGINES) {
         .execute();
       assert.equal(none.length, 0, 'an unchanged row writes no audit');
     });
+
+    test('a bulk write given the store waits for an open transaction instead of joining it', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const held = store.engine.db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.updateTable('firms').set({ name: 'Changed then rolled back' }).execute();
+          await gate;
+          throw new Error('roll back');
+        })
+        .catch(() => {});
+      await new Promise((r) => setTimeout(r, 20));
+      const columns = [
+        'firm_id',
+        'table_name',
+        'record_id',
+        'field',
+        'old_value',
+        'new_value',
+        'changed_at',
+        'run_id',
+        'changed_by',
+      ];
+      const row = ['firm-a', 'employers', 1, 'city', 'A', 'B', new Date().toISOString(), null, 'user:test'];
+      const write = store.engine.bulkWrite(store.engine.db, { table: 'audit', columns }, [row]);
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      await held;
+      await write;
+      const kept = await store.engine.db
+        .selectFrom('audit')
+        .select('id')
+        .where('changed_by', '=', 'user:test')
+        .execute();
+      assert.equal(kept.length, 1, 'the write is not rolled back with the other transaction');
+    });
+
+    test("a transaction that reads, then writes, waits out another connection's write instead of failing", async () => {
+      const other = await store.reopen();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const first = store.engine.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('firms').selectAll().execute();
+        await gate;
+        await trx.updateTable('firms').set({ name: 'First' }).where('id', '=', 'firm-a').execute();
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const second = other.db
+        .updateTable('firms')
+        .set({ name: 'Second' })
+        .where('id', '=', 'firm-b')
+        .execute();
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      await Promise.all([first, second]);
+      const names = await store.engine.db
+        .selectFrom('firms')
+        .select('name')
+        .where('id', 'in', ['firm-a', 'firm-b'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        names.map((n) => n.name),
+        ['First', 'Second'],
+      );
+    });
   });
 }
