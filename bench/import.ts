@@ -1,5 +1,6 @@
 // Import benchmark: Caseport against the database's own bulk loader on the same files, in one run.
-//   npm run bench -- [--passports N] [--clients N] [--pg]   (builds dist/ first: the child imports run on it)
+//   npm run bench -- [--passports N] [--clients N] [--pg] [--no-hostile]   (builds dist/ first: the child
+//   imports run on it). Then the hostile files of bench/hostile.ts (memory bound, linear reading).
 // SQLite: `sqlite3 .import` into an unindexed table. PostgreSQL (--pg or DATABASE_URL): `psql \copy`
 // into a table with the same primary key. Prints a markdown table for docs/benchmarks.md.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { addFirm, openStore } from '../src/store/index.js';
+import { runHostile } from './hostile.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -114,10 +116,13 @@ async function freshStore(kind: 'sqlite' | 'postgres', tag: string) {
   return { dataDir, dbUrl };
 }
 
-function sqliteImport(file: string, table: string): number {
+/** `sqlite3 .import` into a table with the given unique key (none: an unindexed table). */
+function sqliteImport(file: string, table: string, columns: number, key?: string[]): number {
   const db = path.join(OUT, `baseline-${table}.db`);
   rmSync(db, { force: true });
-  return timed(() => execFileSync('sqlite3', [db, '.mode csv', `.import ${file} ${table}`]));
+  const cols = Array.from({ length: columns }, (_, i) => `c${i} text`).join(', ');
+  const ddl = `create table ${table} (${cols}${key ? `, unique (${key.join(', ')})` : ''});`;
+  return timed(() => execFileSync('sqlite3', [db, ddl, '.mode csv', `.import --skip 1 ${file} ${table}`]));
 }
 
 function psqlCopy(dbUrl: string, file: string, table: string, ddl: string): number {
@@ -126,6 +131,8 @@ function psqlCopy(dbUrl: string, file: string, table: string, ddl: string): numb
 }
 
 const rows: string[][] = [];
+/** sqlite3 .import into an unindexed table (fn_Details, fn_Passport), for reference. */
+const unindexed: number[] = [];
 const fmt = (s: number) => `${s.toFixed(2)} s`;
 
 async function runEngine(kind: 'sqlite' | 'postgres') {
@@ -145,9 +152,13 @@ async function runEngine(kind: 'sqlite' | 'postgres') {
   let basePas: number;
   let baseName: string;
   if (kind === 'sqlite') {
-    baseName = 'sqlite3 .import (unindexed)';
-    baseDet = sqliteImport(big.details, 'details');
-    basePas = sqliteImport(big.pass, 'passports');
+    baseName = 'sqlite3 .import into a table with the same unique key';
+    baseDet = sqliteImport(big.details, 'details', 28, ['c0', 'c1']);
+    basePas = sqliteImport(big.pass, 'passports', 8, ['c0', 'c1', 'c2', 'c3']);
+    unindexed.push(
+      sqliteImport(big.details, 'details_plain', 28),
+      sqliteImport(big.pass, 'passports_plain', 8),
+    );
   } else {
     baseName = 'psql \\copy (same primary key)';
     baseDet = psqlCopy(
@@ -203,7 +214,14 @@ if (usePg) baselines.push(await runEngine('postgres'));
 console.log(
   `\n${new Date().toISOString().slice(0, 10)} · ${os.cpus().length} cores ${os.cpus()[0]?.model ?? ''} · ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}`,
 );
-console.log(`baselines: ${baselines.join('; ')}\n`);
+console.log(`baselines: ${baselines.join('; ')}`);
+if (unindexed.length)
+  console.log(`sqlite3 .import into an unindexed table: ${unindexed.map(fmt).join(', ')}\n`);
 console.log('| engine | file | Caseport | baseline | ratio | Caseport peak RSS |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+if (!process.argv.includes('--no-hostile')) {
+  console.log('');
+  for (const line of await runHostile()) console.log(line);
+}

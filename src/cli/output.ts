@@ -78,31 +78,33 @@ export function warn(line: string): void {
 }
 
 export interface Progress {
-  update(done: number, total: number): void;
+  /** `fraction` of the work done (0–1), and the rows done so far. */
+  update(fraction: number, rows: number): void;
   stop(): void;
 }
 
+/** A bar on stderr while a person watches (a terminal, and not --json): percent, rows, time left. */
 export function progressBar(label: string, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${terminalSafe(label)} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`,
+      format: `${terminalSafe(label)} [{bar}] {percentage}% | {rows} rows | {eta_formatted} left`,
       stream: process.stderr,
     },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   return {
-    update(done, total) {
+    update(fraction, rows) {
       if (!started) {
-        bar.start(total, 0);
+        bar.start(1000, 0, { rows: 0 });
         started = true;
       }
-      bar.setTotal(total);
-      bar.update(done);
+      bar.update(Math.round(Math.min(1, fraction) * 1000), { rows: rows.toLocaleString('en-US') });
     },
     stop() {
       if (started) bar.stop();
+      started = false;
     },
   };
 }
