@@ -96,7 +96,11 @@ for (const kind of ENGINES) {
       assert.equal(await mark('corporation_details_export'), undefined, 'a full export moves no mark');
       await tick();
       const delta = await run('corporation_details_export', { scope: { kind: 'delta' } });
-      assert.equal(delta.rows, 2, "the delta's first file still has every row: the full export was another question");
+      assert.equal(
+        delta.rows,
+        2,
+        "the delta's first file still has every row: the full export was another question",
+      );
       const after = await run('corporation_details_export', { scope: { kind: 'delta' } });
       assert.equal(after.rows, 0, 'the delta after a delta is empty');
     });

@@ -14,7 +14,6 @@ import { ENGINES, storeWithFirm, type TestStore, tempDir, writeCsv, writeRaw } f
 
 const people = templateNamed('fn_Details_Data_import');
 const passports = templateNamed('fn_Passport_Details_import');
-const contacts = templateNamed('company_Additional_Contact_import');
 const supervisors = templateNamed('fn_Supervisor_Details_import');
 const cases = templateNamed('case_Details_Data_import');
 const H = header(people).join(',');
