@@ -107,6 +107,10 @@ const EXTRA_ALIASES: Record<string, string[]> = {
   MK: ['Macedonia', 'Macedonia, the former Yugoslav Republic of'], // ISO short name until 2019
   SZ: ['Swaziland'], // ISO short name until 2018
   TL: ['East Timor'],
+  // Long names common on passports and visas that the ISO sources spell otherwise.
+  IE: ['Republic of Ireland'],
+  VN: ['Socialist Republic of Vietnam'],
+  MM: ['Republic of the Union of Myanmar'],
 };
 
 // Source names left out on purpose (each must still be offered by a source, so a stale entry is noticed):
