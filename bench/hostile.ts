@@ -1,11 +1,11 @@
 // Hostile files against the memory bound (peak RSS under 256 MB for any input) and linear reading: each
 // imported by the compiled build in its own process, on SQLite. Run by bench/import.ts (or alone:
 // node --import tsx bench/hostile.ts). Prints a markdown table for docs/benchmarks.md.
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { addFirm, openStore } from '../src/store/index.js';
+import { importChild } from './import-child.js';
 
 const OUT = path.resolve('bench/out/hostile');
 const PEOPLE =
@@ -42,7 +42,7 @@ export async function runHostile(): Promise<string[]> {
     'EmployerID,EmployerName,DBAName,FEIN,BusinessType,YearEstablished,NumberOfEmployees,GrossAnnualIncome,NetAnnualIncome,NAICSCode,AddressLine1,AddressLine2,City,State,PostalCode,Country,Phone,Email,Website,Status\n',
     'ACME,Acme,,12-3456789,Corporation,1990,1000,1000000,50000,541511,1 Main St,,Austin,TX,78701,United States,,,,Active\n',
   ]);
-  importIn(dataDir, company);
+  importChild(dataDir, '', company);
   const f = (n: number) => path.join(OUT, `fn_Details_Data_import_20261102_${n}.csv`);
   const cases: Array<[string, string]> = [
     [
@@ -69,26 +69,12 @@ export async function runHostile(): Promise<string[]> {
   ];
   const table = ['| hostile file (SQLite) | outcome | time | peak RSS |', '|---|---|--:|--:|'];
   for (const [what, file] of cases) {
-    const r = importIn(dataDir, file);
+    const r = importChild(dataDir, '', file);
     table.push(
       `| ${what} | ${r.status}: ${r.rows.total} rows, ${r.rows.rejected} rejected | ${r.seconds.toFixed(2)} s | ${r.maxRssMb.toFixed(0)} MB |`,
     );
   }
   return table;
-}
-
-function importIn(dataDir: string, file: string) {
-  const r = spawnSync(process.execPath, ['bench/import-child.mjs', dataDir, '', file], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-    seconds: number;
-    maxRssMb: number;
-    status: string;
-    rows: { total: number; rejected: number };
-  };
 }
 
 if (process.argv[1]?.endsWith('hostile.ts')) {

@@ -3,7 +3,7 @@
 //   imports run on it). Then the hostile files of bench/hostile.ts (memory bound, linear reading).
 // SQLite: `sqlite3 .import` into an unindexed table. PostgreSQL (--pg or DATABASE_URL): `psql \copy`
 // into a table with the same primary key. Prints a markdown table for docs/benchmarks.md.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { addFirm, openStore } from '../src/store/index.js';
 import { runHostile } from './hostile.js';
+import { importChild } from './import-child.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,19 +77,6 @@ async function makeFiles(passports: number, clients: number, tag: string, year =
   return { company, details, pass };
 }
 
-function child(dataDir: string, dbUrl: string, file: string) {
-  const r = spawnSync(process.execPath, ['bench/import-child.mjs', dataDir, dbUrl, file], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-    seconds: number;
-    maxRssMb: number;
-    status: string;
-  };
-}
-
 function timed(fn: () => void): number {
   const t0 = performance.now();
   fn();
@@ -140,14 +128,14 @@ async function runEngine(kind: 'sqlite' | 'postgres') {
   const upd = await makeFiles(PASSPORTS, CLIENTS, 'update', 2031);
   const small = await makeFiles(Math.round(PASSPORTS / 10), Math.round(CLIENTS / 10), 'small');
   const s = await freshStore(kind, 'big');
-  child(s.dataDir, s.dbUrl, big.company);
-  const det = child(s.dataDir, s.dbUrl, big.details);
-  const pas = child(s.dataDir, s.dbUrl, big.pass);
-  const pasUpd = child(s.dataDir, s.dbUrl, upd.pass);
+  importChild(s.dataDir, s.dbUrl, big.company);
+  const det = importChild(s.dataDir, s.dbUrl, big.details);
+  const pas = importChild(s.dataDir, s.dbUrl, big.pass);
+  const pasUpd = importChild(s.dataDir, s.dbUrl, upd.pass);
   const s2 = await freshStore(kind, 'small');
-  child(s2.dataDir, s2.dbUrl, small.company);
-  child(s2.dataDir, s2.dbUrl, small.details);
-  const pasSmall = child(s2.dataDir, s2.dbUrl, small.pass);
+  importChild(s2.dataDir, s2.dbUrl, small.company);
+  importChild(s2.dataDir, s2.dbUrl, small.details);
+  const pasSmall = importChild(s2.dataDir, s2.dbUrl, small.pass);
   let baseDet: number;
   let basePas: number;
   let baseName: string;

@@ -1,5 +1,7 @@
 // Valid sample rows for every template, and a seeded firm: the base that rule tests change one cell of.
 
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ImportResult } from '../src/ingest/index.js';
 import { importFile } from '../src/ingest/index.js';
 import type { Engine } from '../src/store/index.js';
@@ -174,6 +176,21 @@ export function templateNamed(name: string): ImportTemplate {
 export function rowOf(t: ImportTemplate, patch: Record<string, string> = {}): string[] {
   const base = { ...VALID[t.name], ...patch };
   return t.columns.map((c) => base[c.name] ?? '');
+}
+
+/** A CSV of `n` rows of template t, row i patched by patch(i); written fast (cells that need no quoting). */
+export function manyRows(
+  dir: string,
+  name: string,
+  t: ImportTemplate,
+  n: number,
+  patch: (i: number) => Record<string, string>,
+): string {
+  const lines = [header(t).join(',')];
+  for (let i = 0; i < n; i++) lines.push(rowOf(t, patch(i)).join(','));
+  const file = path.join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
 }
 
 let seq = 0;

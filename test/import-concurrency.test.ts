@@ -4,12 +4,11 @@
 // never takes over a run that is still alive.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importFile } from '../src/ingest/index.js';
 import { addFirm } from '../src/store/index.js';
-import { header, rowOf, templateNamed } from './fixtures.js';
+import { manyRows, templateNamed } from './fixtures.js';
 import { ENGINES, storeWithFirm, type TestStore, tempDir } from './helpers.js';
 
 const BIN = path.resolve('bin/caseport.js');
@@ -17,20 +16,6 @@ const companies = templateNamed('company_Details_import');
 const people = templateNamed('fn_Details_Data_import');
 const passports = templateNamed('fn_Passport_Details_import');
 const CLIENTS = 20_000;
-
-function fileOf(
-  dir: string,
-  name: string,
-  t: typeof people,
-  n: number,
-  patch: (i: number) => Record<string, string>,
-) {
-  const lines = [header(t).join(',')];
-  for (let i = 0; i < n; i++) lines.push(rowOf(t, patch(i)).join(','));
-  const file = path.join(dir, name);
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 interface Done {
   code: number | null;
@@ -68,28 +53,30 @@ for (const kind of ENGINES) {
       for (const firm of ['acme', 'beta']) {
         const c = await run(
           firm,
-          fileOf(dir, `company_Details_import_20261101.csv`, companies, 1, () => ({})),
+          manyRows(dir, `company_Details_import_20261101.csv`, companies, 1, () => ({})),
         );
         assert.equal(c.status, 'completed');
       }
       const p = await run(
         'acme',
-        fileOf(dir, 'fn_Details_Data_import_20261102.csv', people, CLIENTS, (i) => ({ EmployeeID: `C${i}` })),
+        manyRows(dir, 'fn_Details_Data_import_20261102.csv', people, CLIENTS, (i) => ({
+          EmployeeID: `C${i}`,
+        })),
       );
       assert.equal(p.rows.created, CLIENTS);
     });
     after(() => store.cleanup());
 
     test('two files with the same keys at once, and another firm meanwhile: as if one ran after the other', async () => {
-      const a = fileOf(dir, 'fn_Passport_Details_import_20261110.csv', passports, CLIENTS, (i) => ({
+      const a = manyRows(dir, 'fn_Passport_Details_import_20261110.csv', passports, CLIENTS, (i) => ({
         EmployeeID: `C${i}`,
         ExpirationDate: '2030-01-01',
       }));
-      const b = fileOf(dir, 'fn_Passport_Details_import_20261111.csv', passports, CLIENTS, (i) => ({
+      const b = manyRows(dir, 'fn_Passport_Details_import_20261111.csv', passports, CLIENTS, (i) => ({
         EmployeeID: `C${i}`,
         ExpirationDate: '2031-12-31',
       }));
-      const other = fileOf(dir, 'fn_Details_Data_import_20261112.csv', people, 5_000, (i) => ({
+      const other = manyRows(dir, 'fn_Details_Data_import_20261112.csv', people, 5_000, (i) => ({
         EmployeeID: `B${i}`,
       }));
       const done = await Promise.all([
@@ -135,7 +122,7 @@ for (const kind of ENGINES) {
     });
 
     test('the same file twice at once: one applies it, the other is a repeat; neither takes over the live run', async () => {
-      const file = fileOf(dir, 'fn_Passport_Details_import_20261113.csv', passports, 5_000, (i) => ({
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261113.csv', passports, 5_000, (i) => ({
         EmployeeID: `C${i}`,
         PassportNumber: `S${i}`,
       }));

@@ -2,32 +2,15 @@
 // statement chunk (500 rows on SQLite, 5,000 on PostgreSQL) and the run's parent cache (20,000), and
 // values at the edge of what each engine's columns hold.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { importFile } from '../src/ingest/index.js';
-import { header, rowOf, templateNamed } from './fixtures.js';
+import { header, manyRows, rowOf, templateNamed } from './fixtures.js';
 import { ENGINES, storeWithFirm, type TestStore, tempDir, writeCsv } from './helpers.js';
 
 const companies = templateNamed('company_Details_import');
 const people = templateNamed('fn_Details_Data_import');
 const passports = templateNamed('fn_Passport_Details_import');
-
-/** A CSV of `n` rows of template t, row i patched by patch(i); written fast, cells need no quoting. */
-function bigFile(
-  dir: string,
-  name: string,
-  t: typeof people,
-  n: number,
-  patch: (i: number) => Record<string, string>,
-) {
-  const lines = [header(t).join(',')];
-  for (let i = 0; i < n; i++) lines.push(rowOf(t, patch(i)).join(','));
-  const file = path.join(dir, name);
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 for (const kind of ENGINES) {
   describe(`production size on ${kind}`, () => {
@@ -47,7 +30,9 @@ for (const kind of ENGINES) {
 
     test('21,000 clients, then 23,000 passports whose last 2,000 name early clients: every row applied', async () => {
       const clients = await run(
-        bigFile(dir, 'fn_Details_Data_import_20261102.csv', people, 21_000, (i) => ({ EmployeeID: `P${i}` })),
+        manyRows(dir, 'fn_Details_Data_import_20261102.csv', people, 21_000, (i) => ({
+          EmployeeID: `P${i}`,
+        })),
       );
       assert.deepEqual(clients.rows, {
         total: 21_000,
@@ -57,7 +42,7 @@ for (const kind of ENGINES) {
         rejected: 0,
       });
       // Rows past the cache limit, naming clients the run met first (cached, then the cache was emptied).
-      const file = bigFile(dir, 'fn_Passport_Details_import_20261103.csv', passports, 23_000, (i) => ({
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261103.csv', passports, 23_000, (i) => ({
         EmployeeID: `P${i < 21_000 ? i : i - 21_000}`,
         PassportNumber: `N${i}`,
       }));
@@ -66,7 +51,7 @@ for (const kind of ENGINES) {
       assert.deepEqual(r.rows, { total: 23_000, created: 23_000, updated: 0, unchanged: 0, rejected: 0 });
 
       // A full update: every expiration changes, one audit row each, across every statement chunk.
-      const update = bigFile(dir, 'fn_Passport_Details_import_20261104.csv', passports, 23_000, (i) => ({
+      const update = manyRows(dir, 'fn_Passport_Details_import_20261104.csv', passports, 23_000, (i) => ({
         EmployeeID: `P${i < 21_000 ? i : i - 21_000}`,
         PassportNumber: `N${i}`,
         ExpirationDate: '2031-01-31',
@@ -89,7 +74,7 @@ for (const kind of ENGINES) {
     });
 
     test('25,000 rows with a rejected row in every batch: every problem reported, in row order', async () => {
-      const file = bigFile(dir, 'fn_Passport_Details_import_20261105.csv', passports, 25_000, (i) => ({
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261105.csv', passports, 25_000, (i) => ({
         EmployeeID: `P${i % 21_000}`,
         PassportNumber: `R${i}`,
         ExpirationDate: i % 1_000 === 999 ? '02/30/2030' : '2030-01-01',
@@ -154,7 +139,7 @@ for (const kind of ENGINES) {
         await sql`create trigger no_boom before insert on passports when new.place_of_issue = 'BOOM'
           begin select raise(abort, 'place of issue BOOM is refused'); end`.execute(store.engine.db);
       }
-      const file = bigFile(dir, 'fn_Passport_Details_import_20261107.csv', passports, 5_000, (i) => ({
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261107.csv', passports, 5_000, (i) => ({
         EmployeeID: `P${i}`,
         PassportNumber: `B${i}`,
         PlaceOfIssue: i === 3_210 ? 'BOOM' : 'Mumbai',
