@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFolder } from '../folders.js';
 import { importFile } from '../ingest/index.js';
-import { makeFirmFolders } from '../paths.js';
+import { makeFirmFolders, spoolFolder } from '../paths.js';
 import { addFirm, type Engine, findFirm, hashPassword } from '../store/index.js';
 import { FIRM_LIST_TEMPLATES } from '../templates/index.js';
 import { printSummary, runOrder } from './import-command.js';
@@ -42,6 +42,7 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
         file: path.join(EXAMPLES, 'kb', `${t.name}.csv`),
         template: t,
         resultDir: folders.results,
+        spoolDir: spoolFolder(dataDir),
       });
       say(`  loaded ${t.name}: ${r.rows.created} entries`);
     }
@@ -56,7 +57,12 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
   let worst: number = EXIT.ok;
   await makeFolder(folders.archive);
   for (const f of runOrder(files.map((x) => path.join(folders.import, x)))) {
-    const r = await importFile(engine, { firmId: DEMO_FIRM, file: f, resultDir: folders.results });
+    const r = await importFile(engine, {
+      firmId: DEMO_FIRM,
+      file: f,
+      resultDir: folders.results,
+      spoolDir: spoolFolder(dataDir),
+    });
     printSummary(r);
     // An interrupted file stays in Import to be retried (e.g. once the allowance is raised).
     if (r.status !== 'interrupted') await rename(f, path.join(folders.archive, path.basename(f)));
