@@ -16,6 +16,8 @@ export type CaseportErrorCode =
   | 'TEMPLATE_UNKNOWN'
   | 'OUTPUT_REFUSED'
   | 'LEASE_LOST'
+  | 'STOPPED'
+  | 'STORAGE'
   | 'DATABASE';
 
 export class CaseportError extends Error {

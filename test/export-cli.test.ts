@@ -53,8 +53,20 @@ for (const kind of ENGINES) {
       assert.equal(readFileSync(j.file, 'utf8').split('\r\n').filter(Boolean).length, 3);
     });
 
-    test('--out and --delta: after the full export the delta is header-only; text output names the file', async () => {
+    test('--out and --delta: after a delta the next delta is header-only; text output names the file', async () => {
       const out = tempDir();
+      const all = cli(
+        store,
+        'export',
+        'corporation_details_export',
+        '--firm',
+        'acme',
+        '--out',
+        out,
+        '--delta',
+      );
+      assert.equal(all.code, 0, all.err);
+      assert.match(all.out, /· 2 rows/, 'a full export moved no mark: the first delta has every row');
       const first = cli(
         store,
         'export',
@@ -75,7 +87,7 @@ for (const kind of ENGINES) {
         .select(['kind', 'status', 'template'])
         .where('kind', '=', 'export')
         .execute();
-      assert.equal(runs.length, 2);
+      assert.equal(runs.length, 3);
       assert.ok(runs.every((x) => x.status === 'completed' && x.template === 'corporation_details_export'));
     });
 

@@ -326,6 +326,109 @@ describe('hostile files and failures around a run (SQLite)', () => {
     assert.equal(existsSync(first.resultFile), false);
   });
 
+  test('a result file that cannot be written takes the stale one of the same name with it', async () => {
+    const dir = tempDir();
+    const results = path.join(dir, 'Results');
+    const name = 'fn_Details_Data_import_20261120_12.csv';
+    const bad = (id: string) => rowOf(people, { EmployeeID: id, SSN: 'bad' });
+    const first = await run(writeCsv(dir, name, [header(people), bad('ST1')]), { resultDir: results });
+    assert.ok(first.resultFile && existsSync(first.resultFile));
+    // The disk is full when the next file of the same name is done.
+    const fsp = await import('node:fs/promises');
+    const { syncBuiltinESMExports } = await import('node:module');
+    const open = fsp.default.open;
+    fsp.default.open = (async (file: Parameters<typeof open>[0], ...rest: unknown[]) => {
+      if (String(file).includes('.result-')) {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      return (open as (...a: unknown[]) => unknown)(file, ...rest);
+    }) as typeof open;
+    syncBuiltinESMExports();
+    try {
+      const second = await run(writeCsv(dir, name, [header(people), bad('ST2'), bad('ST3')]), {
+        resultDir: results,
+      });
+      assert.equal(second.status, 'incomplete');
+      assert.equal(second.resultFile, null);
+      assert.equal(existsSync(first.resultFile), false, 'no result file describing another file is left');
+      assert.match(second.warnings.join(' '), /no longer describes this file/);
+      assert.match(second.warnings.join(' '), /ENOSPC/);
+    } finally {
+      fsp.default.open = open;
+      syncBuiltinESMExports();
+    }
+  });
+
+  test('a row with more cells than columns keeps them all in its result file', async () => {
+    const dir = tempDir();
+    const cells = [...rowOf(people, { EmployeeID: 'WIDE1' }), 'extra1', '=x()'];
+    const r = await run(
+      writeRaw(dir, 'fn_Details_Data_import_20261120_13.csv', `${H}\n${cells.join(',')}\n`),
+    );
+    assert.ok(r.resultFile);
+    const row = Papa.parse<string[]>(readFileSync(r.resultFile, 'utf8').trim(), { delimiter: ',' }).data[1];
+    assert.equal(row[27], '123-45-6789,extra1,=x()', 'the extra cells, in the last column, as sent');
+    assert.equal(row.length, 28 + 3);
+  });
+
+  test('rows of long cells come in smaller batches: memory holds characters, not a count of rows', async () => {
+    const dir = tempDir();
+    const rows = [header(people)];
+    for (let i = 0; i < 300; i++)
+      rows.push(rowOf(people, { EmployeeID: `LONG${i}`, OtherNames: 'n'.repeat(30_000) }));
+    let batches = 0;
+    const r = await importFile(store.engine, {
+      firmId: 'acme',
+      file: writeCsv(dir, 'fn_Details_Data_import_20261120_14.csv', rows),
+      resultDir: dir,
+      afterBatch: () => {
+        batches++;
+      },
+    });
+    assert.equal(r.rows.created, 300);
+    assert.ok(batches >= 3, `${batches} batches for 9 million characters`);
+  });
+
+  test('a FIFO is refused at once, not waited on; Zoom No Update with no-break spaces is the keyword', async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'fn_Details_Data_import_20261120_15.csv');
+    spawnSync('mkfifo', [fifo]);
+    const r = await run(fifo);
+    assert.equal(r.message, 'the file cannot be read: it is not a regular file');
+    const kept = await importRows(store.engine, people, [{ JobTitle: 'Zoom\u00a0No\u00a0Update' }]);
+    assert.equal(kept.rows.rejected, 0);
+    const c = await store.engine.db
+      .selectFrom('clients')
+      .select('job_title')
+      .where('employee_id', '=', 'E1')
+      .executeTakeFirstOrThrow();
+    assert.notEqual(c.job_title, 'Zoom\u00a0No\u00a0Update');
+  });
+
+  test('an unreadable header says why; a spool that cannot hold the copy is named, not blamed on the file', async () => {
+    const dir = tempDir();
+    const wide = await run(
+      writeRaw(dir, 'fn_Details_Data_import_20261120_16.csv', `${'h,'.repeat(5_000)}h\n`),
+    );
+    assert.match(
+      wide.message ?? '',
+      /the header row cannot be read: the row has 5,001 cells; a row may have at most 1,000/,
+    );
+    const spool = path.join(dir, 'spool');
+    writeFileSync(spool, 'a file where the spool folder should be');
+    const r = await importFile(store.engine, {
+      firmId: 'acme',
+      file: writeCsv(dir, 'fn_Details_Data_import_20261120_17.csv', [header(people), rowOf(people)]),
+      resultDir: dir,
+      spoolDir: spool,
+    });
+    assert.equal(r.status, 'interrupted');
+    assert.match(
+      r.message ?? '',
+      /^the spool folder .*spool\/acme cannot hold a copy of the file: a part of the path is not a folder/,
+    );
+  });
+
   test('a bug part-way is an internal error, not a problem of the file; the run resumes later', async () => {
     const dir = tempDir();
     const rows = [header(people)];

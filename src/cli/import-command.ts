@@ -2,6 +2,7 @@
 // firm's import lease (another import of the firm, from any process, runs before or after, never
 // during). Problems stream to the output as the files are done, whatever their number.
 import path from 'node:path';
+import { isCaseportError } from '../errors.js';
 import { dryRunTogether, type ImportResult, importFile, withImportLease } from '../ingest/index.js';
 import type { Lease } from '../ledger/leases.js';
 import type { RowError } from '../ledger/runs.js';
@@ -99,6 +100,11 @@ export function jsonPrinter(several: boolean): ResultPrinter & { end(): void } {
       files++;
     },
     end() {
+      // A file cut short (its process lost the firm's lease): its object is closed, marked so.
+      if (open) {
+        printRaw(`${problems > 0 ? '\n  ' : ''}],\n  "stopped": true\n}`);
+        files++;
+      }
       printRaw(several ? (files === 0 ? '[]\n' : '\n]\n') : '\n');
     },
   };
@@ -115,8 +121,20 @@ export async function runImport(engine: Engine, dataDir: string, files: string[]
   await getFirm(engine, o.firm);
   const results: ImportResult[] = [];
   const json = o.json ? jsonPrinter(files.length > 1) : undefined;
+  // Ctrl-C: the file being imported stops after its current batch, Interrupted and resumable, and the
+  // firm's lease is released; a second Ctrl-C ends the process at once.
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    warn('stopping after the current batch (Ctrl-C again to quit at once)');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let dryBilled = 0;
   const importAll = async (store: Engine, lease: Lease) => {
     for (const file of runOrder(files)) {
+      if (stop.signal.aborted) break;
       const bar = progressBar(path.basename(file), !o.json);
       const printer = json ?? textPrinter();
       try {
@@ -128,10 +146,13 @@ export async function runImport(engine: Engine, dataDir: string, files: string[]
           resultDir: firmFolders(dataDir, o.firm).results,
           spoolDir: spoolFolder(dataDir),
           lease,
+          signal: stop.signal,
+          pendingBilled: dryBilled,
           onProgress: (fraction, rows) => bar.update(fraction, rows),
           onProblem: (p) => printer.problem(p),
         });
         results.push(r);
+        dryBilled += r.rows.total;
         bar.stop();
         printer.done(r);
       } finally {
@@ -145,12 +166,27 @@ export async function runImport(engine: Engine, dataDir: string, files: string[]
       `waiting: another import of firm ${o.firm} is running (${by ?? 'unknown'}); it finishes first` +
         ` (or its lease expires in ${Math.ceil(ms / 1000)} s if it has stopped)`,
     );
-  await withImportLease(engine, o.firm, { holder, onWait }, async (lease) => {
-    // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
-    if (o.dryRun) await dryRunTogether(engine, (view) => importAll(view, lease));
-    else await importAll(engine, lease);
-  });
+  try {
+    await withImportLease(engine, o.firm, { holder, onWait, signal: stop.signal }, async (lease) => {
+      // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
+      if (o.dryRun) await dryRunTogether(engine, (view) => importAll(view, lease));
+      else await importAll(engine, lease);
+    });
+  } catch (e) {
+    // Another process took the firm over (this one stalled past its lease), or Ctrl-C while waiting:
+    // nothing more is done here, and what was done stands.
+    if (!isCaseportError(e) || (e.code !== 'LEASE_LOST' && e.code !== 'STOPPED')) throw e;
+    if (json) json.end();
+    warn(`caseport: ${e.message}; the files after it were not started`);
+    return EXIT.interrupted;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   if (json) json.end();
   else if (results.length > 1) warn(`${results.length} files processed`);
+  if (stop.signal.aborted && results.length < files.length) {
+    warn(`stopped by the user: ${files.length - results.length} files were not started`);
+  }
   return exitCodeOf(results);
 }

@@ -29,6 +29,13 @@ function wholeNumber(v: string): number {
   return n;
 }
 
+/** Rows per transaction: at least 1; at most 50,000 (memory is bounded by characters too, see read.ts). */
+function batchSize(v: string): number {
+  const n = wholeNumber(v);
+  if (n < 1 || n > 50_000) throw new InvalidArgumentError('expected a number of rows from 1 to 50000');
+  return n;
+}
+
 function onOff(v: string): boolean {
   if (/^(on|yes|y|true|1)$/i.test(v)) return true;
   if (/^(off|no|n|false|0)$/i.test(v)) return false;
@@ -185,7 +192,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--firm <firmId>', 'the firm the files belong to')
     .option('--dry-run', 'validate against the current data and report what would change; write nothing')
     .option('--json', 'print the outcome of each file as JSON')
-    .option('--batch-size <n>', 'rows per transaction', wholeNumber)
+    .option('--batch-size <n>', 'rows per transaction (1-50000, default 2000)', batchSize)
     .action((files: string[], o) => run((engine, dataDir) => runImport(engine, dataDir, files, o)));
 
   program

@@ -48,9 +48,10 @@ export function endOutputQuietlyWhenClosed(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') return;
+      const first = !writeFailed;
       writeFailed = true;
       process.exitCode = EXIT.failure;
-      if (stream !== process.stderr) warn(`caseport: cannot write the output: ${e.message}`);
+      if (first && stream !== process.stderr) warn(`caseport: cannot write the output: ${e.message}`);
     });
   }
 }

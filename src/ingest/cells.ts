@@ -18,8 +18,8 @@ export type CellResult = { ok: true; value: CellValue; inactive?: true } | { ok:
 const ok = (value: CellValue): CellResult => ({ ok: true, value });
 const bad = (message: string): CellResult => ({ ok: false, message });
 
-/** Any case, any run of spaces between the words. */
-export const ZOOM_NO_UPDATE = /^zoom +no +update$/i;
+/** Any case, any run of spaces between the words (a no-break space from a spreadsheet too). */
+export const ZOOM_NO_UPDATE = /^zoom[ \u00a0]+no[ \u00a0]+update$/i;
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INTEGER = /^[+-]?\d+$/;

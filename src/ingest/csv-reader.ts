@@ -274,13 +274,13 @@ export class CsvReader {
         cells.push(raw.indexOf('"') < 0 ? raw : raw.replace(/""/g, '"'));
         quoted.push(true);
         const k = close + 1;
-        if (k >= buf.length) return this.rowEnd(cells, quoted, multiLine, k);
+        if (k >= buf.length) return this.rowEnd(start, cells, quoted, multiLine, k);
         const c = buf.charCodeAt(k);
         if (c === COMMA) {
           i = k + 1;
           continue;
         }
-        if (c === LF || c === CR) return this.rowEnd(cells, quoted, multiLine, k);
+        if (c === LF || c === CR) return this.rowEnd(start, cells, quoted, multiLine, k);
         return { kind: 'broken', multiLine, why: multiLine ? unclosed : textAfterQuote };
       }
       // An unquoted cell: up to the next comma or line end; a quote in it is a character.
@@ -299,12 +299,26 @@ export class CsvReader {
         i = e + 1;
         continue;
       }
-      return this.rowEnd(cells, quoted, multiLine, e);
+      return this.rowEnd(start, cells, quoted, multiLine, e);
     }
   }
 
-  private rowEnd(cells: string[], quoted: boolean[], multiLine: boolean, at: number): Parsed {
-    if (multiLine && cells.length !== this.columns) return { kind: 'broken', multiLine, why: unclosed };
+  /**
+   * A row that ends at `at`. One across lines is believed only if it has the file's number of cells and
+   * none of the lines it spans after its first is, on its own, a row of that width: otherwise a quote
+   * opened on its first line was closed by a stray quote rows later ("5'11"), swallowing those rows.
+   */
+  private rowEnd(start: number, cells: string[], quoted: boolean[], multiLine: boolean, at: number): Parsed {
+    if (multiLine) {
+      if (cells.length !== this.columns) return { kind: 'broken', multiLine, why: unclosed };
+      const lines = this.buf.slice(start, at).split(/\r\n|\n|\r/);
+      for (let l = 1; l < lines.length; l++) {
+        const line = lines[l];
+        if (!isBlankLine(line) && countCommas(line) === this.columns - 1) {
+          return { kind: 'broken', multiLine, why: swallowed };
+        }
+      }
+    }
     const end = this.afterTerminator(at);
     if (end < 0) return { kind: 'more' };
     return { kind: 'row', cells, quoted, end };
@@ -332,7 +346,8 @@ export class CsvReader {
     if (long || CONTROL.test(text)) {
       for (let c = 0; c < cells.length; c++) {
         const cell = cells[c];
-        if (long && cell.length > maxCellChars) {
+        // The limit is on the value kept: surrounding spaces are trimmed away.
+        if (long && cell.length > maxCellChars && cell.trim().length > maxCellChars) {
           problems = add(problems, {
             cell: c,
             message: `the cell has ${fmt(cell.length)} characters; a cell may have at most ${fmt(maxCellChars)}`,
@@ -361,6 +376,9 @@ export class CsvReader {
 const unclosed =
   'a quoted cell opened on this row is never closed into a well-formed row (an unbalanced quote); ' +
   'the row was not applied and the lines after it were read as rows of their own';
+const swallowed =
+  'a quoted cell opened on this row is closed only lines later, by a quote in a line that is a row of its ' +
+  'own (an unbalanced quote); the row was not applied and the lines after it were read as rows of their own';
 const neverClosed = 'a quoted cell is never closed (an unbalanced quote); the row was not applied';
 const textAfterQuote =
   'text follows the closing quote of a quoted cell (write "" for a quote inside a quoted cell); ' +
@@ -400,6 +418,12 @@ class NextChar {
     this.searched = searched;
     return at;
   }
+}
+
+function countCommas(line: string): number {
+  let n = 0;
+  for (let i = line.indexOf(','); i >= 0; i = line.indexOf(',', i + 1)) n++;
+  return n;
 }
 
 /** A line with nothing but spaces and commas is a blank row of a spreadsheet, not a row of data. */

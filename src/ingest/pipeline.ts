@@ -8,7 +8,7 @@ import path from 'node:path';
 import { sql, type Transaction } from 'kysely';
 import { allowanceExceeded, CaseportError, headerMismatch, isCaseportError } from '../errors.js';
 import { loadFirmKb } from '../kb/firm-kb.js';
-import { acquireLease, importLeaseName, type Lease } from '../ledger/leases.js';
+import { acquireLease, importLeaseName, type Lease, leaseLost } from '../ledger/leases.js';
 import {
   checkpoint,
   countsOf,
@@ -59,6 +59,13 @@ export interface ImportOptions {
   onProgress?(fraction: number, rows: number): void;
   /** Every problem of every rejected row, in row order (a real run: once the file is done). */
   onProblem?(problem: RowError): void;
+  /**
+   * In a dry run of several files, the rows the earlier files would have billed: the allowance is
+   * checked as the real run would check it.
+   */
+  pendingBilled?: number;
+  /** Stops the import between batches (Ctrl-C): the run is left Interrupted and resumable. */
+  signal?: AbortSignal;
   /** Test hook: called after each committed batch. */
   afterBatch?(committedRows: number): void;
 }
@@ -87,6 +94,8 @@ const DEFAULT_BATCH = 2000;
 
 class DryRunDone extends Error {}
 
+const stoppedByUser = () => new CaseportError('STOPPED', 'stopped by the user (Ctrl-C)');
+
 /**
  * Runs `work` against a view of the store inside one transaction that is always rolled back: what it
  * writes is seen by what it reads next (a dry run of several files sees the earlier files' effects, as a
@@ -108,10 +117,14 @@ export async function dryRunTogether(engine: Engine, work: (view: Engine) => Pro
 export async function withImportLease<T>(
   engine: Engine,
   firmId: string,
-  o: { holder: string; onWait?: ImportOptions['onWait'] },
+  o: { holder: string; onWait?: ImportOptions['onWait']; signal?: AbortSignal },
   work: (lease: Lease) => Promise<T>,
 ): Promise<T> {
-  const lease = await acquireLease(engine, importLeaseName(firmId), { holder: o.holder, onWait: o.onWait });
+  const lease = await acquireLease(engine, importLeaseName(firmId), {
+    holder: o.holder,
+    onWait: o.onWait,
+    signal: o.signal,
+  });
   try {
     return await work(lease);
   } finally {
@@ -121,7 +134,11 @@ export async function withImportLease<T>(
 
 export async function importFile(engine: Engine, opts: ImportOptions): Promise<ImportResult> {
   const firm = await getFirm(engine, opts.firmId);
-  if (opts.lease) return new FileImport(engine, firm, opts, opts.lease).run();
+  if (opts.lease) {
+    // A lease lost on an earlier file of the same command: this process must not start another.
+    if (opts.lease.lost) throw leaseLost(opts.lease.name);
+    return new FileImport(engine, firm, opts, opts.lease).run();
+  }
   if (engine.db.isTransaction) {
     throw new Error('importFile in a transaction needs the firm lease: take it before the transaction');
   }
@@ -202,7 +219,9 @@ class FileImport {
     try {
       this.template = this.opts.template ?? recogniseFileName(this.fileName).template;
       this.result.template = this.template.name;
-      snap = await takeSnapshot(this.opts.file, this.opts.spoolDir ?? path.join(tmpdir(), 'caseport-spool'));
+      // One spool folder per firm: under the firm's lease, whatever is in it was left by a killed process.
+      const spool = path.join(this.opts.spoolDir ?? path.join(tmpdir(), 'caseport-spool'), this.firm.id);
+      snap = await takeSnapshot(this.opts.file, spool);
     } catch (e) {
       if (isCaseportError(e)) return this.interrupt(e);
       throw e;
@@ -230,6 +249,16 @@ class FileImport {
         !header.problems &&
         found.length === expected.length &&
         found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
+      if (header.problems) {
+        const why = header.problems.map((p) => p.message).join('; ');
+        return this.interrupt(
+          new CaseportError(
+            'HEADER_MISMATCH',
+            `the header row cannot be read: ${why}; expected: ${expected.join(',')}`,
+          ),
+          snap.sha256,
+        );
+      }
       if (!same) {
         const shown = found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60);
         return this.interrupt(headerMismatch(expected, shown), snap.sha256);
@@ -238,7 +267,8 @@ class FileImport {
       const resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, snap.sha256, t.name);
       const readBefore = resumed ? resumed.rows_total : 0;
       if (!t.kbList && firm.recordLimit !== null) {
-        const left = Math.max(0, firm.recordLimit - (await usedAllowance(engine.db, firm)));
+        const used = (await usedAllowance(engine.db, firm)) + (dryRun ? (this.opts.pendingBilled ?? 0) : 0);
+        const left = Math.max(0, firm.recordLimit - used);
         // The line count bounds the rows whatever the quotes do; only a file that might not fit is
         // counted exactly, by the same reader the import uses.
         let rows = snap.lineBound - 1 - readBefore;
@@ -296,11 +326,14 @@ class FileImport {
       parentCache: new Map(),
     };
     let rowsRead = 0;
-    const batch = async (db: Transaction<Database>, rows: CsvRow[]) => {
+    // A batch returns what it changes, taken in once its transaction has committed: a batch that
+    // fails is neither counted nor billed.
+    type Applied = { counts: RowCounts; last: number } | undefined;
+    const batch = async (db: Transaction<Database>, rows: CsvRow[]): Promise<Applied> => {
       const checked = rows.filter((r) => r.row > this.from).map((r) => checkRow(t, r, ctx));
-      if (checked.length === 0) return;
+      if (checked.length === 0) return undefined;
       const out = await applyIsolated(db, target, checked, new Date().toISOString());
-      const c = this.counts;
+      const c = { ...this.counts };
       c.total += checked.length;
       c.created += out.created;
       c.updated += out.updated;
@@ -314,11 +347,17 @@ class FileImport {
       } else {
         for (const r of out.rejected) for (const p of r.problems) this.problem(p);
       }
-      this.done = last;
+      return { counts: c, last };
     };
-    const each = async (inTrx: (fn: (trx: Transaction<Database>) => Promise<void>) => Promise<void>) => {
+    type InTrx = (fn: (trx: Transaction<Database>) => Promise<Applied>) => Promise<Applied>;
+    const each = async (inTrx: InTrx) => {
       const step = async (rows: CsvRow[], bytesRead: number) => {
-        await inTrx((trx) => batch(trx, rows));
+        if (this.opts.signal?.aborted) throw stoppedByUser();
+        const applied = await inTrx((trx) => batch(trx, rows));
+        if (applied) {
+          this.counts = applied.counts;
+          this.done = applied.last;
+        }
         rowsRead += rows.length;
         this.opts.onProgress?.(snap.bytes > 0 ? bytesRead / snap.bytes : 1, rowsRead);
         if (this.runId !== null) this.opts.afterBatch?.(this.done);
@@ -343,7 +382,13 @@ class FileImport {
 
     result.rows = this.counts;
     result.status = this.counts.rejected > 0 ? 'incomplete' : 'completed';
-    if (this.runId !== null) await this.finish(t);
+    if (this.runId !== null) {
+      try {
+        await this.finish(t);
+      } catch (e) {
+        return this.stopped(e, t);
+      }
+    }
     return result;
   }
 
@@ -360,9 +405,9 @@ class FileImport {
     const why = e instanceof Error ? e.message : String(e);
     const where = done === 0 ? 'stopped before any row was applied' : `stopped after row ${done}`;
     const then = done === 0 ? '' : `; importing the same file again resumes after row ${done}`;
-    // Another process owns the run now: it must not be touched from here.
-    const lost = isCaseportError(e) && e.code === 'LEASE_LOST';
-    if (runId !== null && !lost) {
+    // Another process owns the run and the firm now: nothing more is done from here.
+    if (isCaseportError(e) && e.code === 'LEASE_LOST') throw e;
+    if (runId !== null) {
       const message = `${where}: ${expected ? '' : 'internal error: '}${why}${then}`;
       await finishRun(this.engine.db, runId, {
         status: 'interrupted',
@@ -376,13 +421,22 @@ class FileImport {
     return result;
   }
 
-  /** The end of a real run: problems streamed from the ledger to the result file and onProblem. */
+  /**
+   * The end of a real run: problems streamed from the ledger to the result file (written to a temporary
+   * name) and onProblem; then, only while the lease is still this process's, the result file is put in
+   * place (or a stale one removed) and the run finished, together.
+   */
   private async finish(t: ImportTemplate): Promise<void> {
     const { result, engine, runId } = this;
     const dir = this.opts.resultDir;
+    let out: ResultFile | undefined;
+    let failure: string | undefined;
+    const failed = async (e: unknown) => {
+      failure = e instanceof Error ? e.message : String(e);
+      await out?.discard();
+      out = undefined;
+    };
     if (this.counts.rejected > 0) {
-      let out: ResultFile | undefined;
-      let failure: string | undefined;
       try {
         out = await openResultFile(
           dir,
@@ -390,46 +444,45 @@ class FileImport {
           t.columns.map((c) => c.name),
         );
       } catch (e) {
-        failure = e instanceof Error ? e.message : String(e);
+        await failed(e);
       }
       for await (const r of streamRejected(engine.db, runId!)) {
         for (const p of r.problems) this.problem(p);
-        if (!out) continue;
-        try {
-          await out.write(r);
-        } catch (e) {
-          failure = e instanceof Error ? e.message : String(e);
-          await out.discard();
+        if (out) await out.write(r).catch(failed);
+      }
+    }
+    try {
+      await engine.db.transaction().execute(async (trx) => {
+        await this.lease.confirm(trx);
+        if (out) {
+          result.resultFile = (await out.finish().catch(failed)) ?? null;
           out = undefined;
         }
-      }
-      if (out) {
-        try {
-          result.resultFile = await out.finish();
-        } catch (e) {
-          failure = e instanceof Error ? e.message : String(e);
-          await out.discard();
+        if (!result.resultFile && (await removeResultFile(dir, this.fileName))) {
+          result.warnings.push(
+            failure
+              ? 'the result file of an earlier file of the same name was removed: it no longer describes this file'
+              : 'the result file of an earlier file of the same name was removed: every row is in now',
+          );
         }
-      }
-      if (failure) {
-        result.warnings.push(
-          `the result file could not be written in ${dir} (${failure}); the rejected rows are listed with ` +
-            'their errors in the output',
-        );
-      }
-    } else if (await removeResultFile(dir, this.fileName)) {
-      result.warnings.push(
-        'the result file of an earlier file of the same name was removed: every row is in now',
-      );
+        if (failure) {
+          result.warnings.push(
+            `the result file could not be written in ${dir} (${failure}); the rejected rows and their ` +
+              `errors are kept with run ${runId} and listed in full by --json`,
+          );
+        }
+        await finishRun(trx, runId!, {
+          status: result.status,
+          counts: this.counts,
+          resultFile: result.resultFile,
+          billedRows: t.kbList ? 0 : this.counts.total,
+          message: null,
+          warnings: result.warnings,
+        });
+      });
+    } finally {
+      await out?.discard(); // left only when the lease was lost: the other process writes its own
     }
-    await finishRun(engine.db, runId!, {
-      status: result.status,
-      counts: this.counts,
-      resultFile: result.resultFile,
-      billedRows: t.kbList ? 0 : this.counts.total,
-      message: null,
-      warnings: result.warnings,
-    });
   }
 }
 

@@ -4,6 +4,12 @@ import { createReadStream } from 'node:fs';
 import { CsvReader, type CsvRow } from './csv-reader.js';
 import type { Snapshot } from './snapshot.js';
 
+/**
+ * A batch ends at batchSize rows or at this many characters of cells, whichever comes first: rows may
+ * legally be up to 1 MiB, and 2,000 of those would be gigabytes in memory.
+ */
+export const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+
 export interface RowBatch {
   rows: CsvRow[];
   /** Bytes of the file read so far, for progress. */
@@ -20,6 +26,7 @@ export async function* readBatches(
   // The BOM was counted by the snapshot; it is dropped here whatever the encoding.
   const decoder = new TextDecoder(s.encoding, { ignoreBOM: true });
   let rows: CsvRow[] = [];
+  let chars = 0;
   let bytesRead = s.bomBytes;
   // The header rides with the first batch on top of its batchSize data rows.
   let size = batchSize + 1;
@@ -28,9 +35,11 @@ export async function* readBatches(
     reader.push(decoder.decode(chunk as Buffer, { stream: true }));
     for (let r = reader.next(); r; r = reader.next()) {
       rows.push(r);
-      if (rows.length >= size) {
+      for (const c of r.cells) chars += c.length;
+      if (rows.length >= size || chars >= MAX_BATCH_CHARS) {
         yield { rows, bytesRead };
         rows = [];
+        chars = 0;
         size = batchSize;
       }
     }

@@ -3,7 +3,7 @@
 // name in the Results folder, then renamed, so a reader never sees half of it. Cells a spreadsheet
 // would run as a formula are neutralised as in exports.
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import Papa from 'papaparse';
 import { neutraliseFormula } from '../export/format.js';
@@ -24,12 +24,29 @@ export interface ResultFile {
 
 const CSV = { newline: '\r\n', quotes: false, escapeFormulae: false } as const;
 
+/**
+ * The cells of a rejected row under the template's columns: a row with more cells than columns keeps
+ * the rest, joined by commas as sent, in its last column, so nothing it held is lost.
+ */
+function asSent(cells: readonly string[], width: number): string[] {
+  const out = Array.from({ length: width }, (_, i) => cells[i] ?? '');
+  if (cells.length > width) out[width - 1] = cells.slice(width - 1).join(',');
+  return out;
+}
+
+/**
+ * Opens the result file of `original` in `dir` (the firm's Results folder), under the firm's import
+ * lease: a temporary file left there by a killed process is removed first.
+ */
 export async function openResultFile(
   dir: string,
   original: string,
   header: readonly string[],
 ): Promise<ResultFile> {
   await makeFolder(dir);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (/^\.result-[0-9a-f]+\.tmp$/.test(name)) await unlink(path.join(dir, name)).catch(() => {});
+  }
   const file = path.resolve(dir, resultFileName(original));
   // Short, so that a long file name that fits the folder still gets a temporary name that does.
   const tmp = path.join(dir, `.result-${randomBytes(6).toString('hex')}.tmp`);
@@ -49,7 +66,7 @@ export async function openResultFile(
   }
   return {
     async write(r) {
-      const sent = header.map((_, i) => neutraliseFormula(r.cells[i] ?? ''));
+      const sent = asSent(r.cells, header.length).map(neutraliseFormula);
       pending.push([
         ...sent,
         String(r.row),

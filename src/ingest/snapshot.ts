@@ -4,9 +4,9 @@
 // upper bound on its rows (its line breaks). Flat memory: one 64 KiB chunk at a time.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { encodingRefused, fileEmpty, fileUnreadable } from '../errors.js';
+import { CaseportError, encodingRefused, fileEmpty, fileUnreadable } from '../errors.js';
 import { makeFolder } from '../folders.js';
 
 export type FileEncoding = 'utf-8' | 'windows-1252';
@@ -28,7 +28,6 @@ export interface Snapshot {
 }
 
 const CHUNK = 1 << 16;
-const STALE_MS = 24 * 3600_000;
 
 /** What an errno means to a person. */
 function reason(e: NodeJS.ErrnoException): string {
@@ -46,6 +45,10 @@ function reason(e: NodeJS.ErrnoException): string {
       return 'the file name is too long';
     case 'EIO':
       return 'an input/output error from the disk';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
     default:
       return e.message;
   }
@@ -75,34 +78,45 @@ function refuseWhatIsNotText(head: Uint8Array): void {
   }
 }
 
-/** Removes copies that a process killed mid-run left behind. */
+/**
+ * Removes copies that a process killed mid-run left behind. `dir` is one firm's spool, swept under the
+ * firm's import lease: no other import of the firm is running, so every copy in it is a leftover.
+ */
 async function sweep(dir: string): Promise<void> {
-  const now = Date.now();
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.endsWith('.snapshot')) continue;
-    const file = path.join(dir, name);
-    const st = await stat(file).catch(() => undefined);
-    if (st && now - st.mtimeMs > STALE_MS) await unlink(file).catch(() => {});
+    if (name.endsWith('.snapshot')) await unlink(path.join(dir, name)).catch(() => {});
   }
 }
+
+/** The spool (the store's own folder) failed, not the customer's file. */
+const spoolFailed = (dir: string, e: unknown) =>
+  new CaseportError(
+    'STORAGE',
+    `the spool folder ${dir} cannot hold a copy of the file: ${isErrno(e) ? reason(e) : String(e)}`,
+  );
 
 /** Copies `file` into `spoolDir` and reads what the run needs to know before it starts. */
 export async function takeSnapshot(file: string, spoolDir: string): Promise<Snapshot> {
   let src: Awaited<ReturnType<typeof open>>;
   try {
-    src = await open(file, constants.O_RDONLY);
+    // Non-blocking: opening a FIFO would otherwise wait for a writer for ever (regular files ignore it).
+    src = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw isErrno(e) ? fileUnreadable(reason(e)) : e;
   }
-  await makeFolder(spoolDir);
-  await sweep(spoolDir);
   const copy = path.join(spoolDir, `${process.pid}-${randomBytes(6).toString('hex')}.snapshot`);
   const remove = () => unlink(copy).catch(() => {});
   let dst: Awaited<ReturnType<typeof open>> | undefined;
   try {
     const st = await src.stat();
     if (!st.isFile()) throw fileUnreadable('it is not a regular file');
-    dst = await open(copy, 'wx');
+    try {
+      await makeFolder(spoolDir);
+      await sweep(spoolDir);
+      dst = await open(copy, 'wx');
+    } catch (e) {
+      throw spoolFailed(spoolDir, e);
+    }
     const hash = createHash('sha256');
     const utf8 = new TextDecoder('utf-8', { fatal: true });
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -112,7 +126,12 @@ export async function takeSnapshot(file: string, spoolDir: string): Promise<Snap
     let breaks = 0;
     let bomBytes = 0;
     for (;;) {
-      const { bytesRead } = await src.read(buf, 0, CHUNK, null);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await src.read(buf, 0, CHUNK, null));
+      } catch (e) {
+        throw isErrno(e) ? fileUnreadable(reason(e)) : e;
+      }
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
       if (bytes === 0) {
@@ -120,7 +139,9 @@ export async function takeSnapshot(file: string, spoolDir: string): Promise<Snap
         if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) bomBytes = 3;
       }
       hash.update(chunk);
-      await dst.write(chunk);
+      await dst.write(chunk).catch((e) => {
+        throw spoolFailed(spoolDir, e);
+      });
       for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) breaks++;
       for (let i = chunk.indexOf(0x0d); i >= 0; i = chunk.indexOf(0x0d, i + 1)) breaks++;
       if (validUtf8) {
@@ -142,7 +163,9 @@ export async function takeSnapshot(file: string, spoolDir: string): Promise<Snap
       }
     }
     if (bytes === 0) throw fileEmpty();
-    await dst.close();
+    await dst.close().catch((e) => {
+      throw spoolFailed(spoolDir, e);
+    });
     dst = undefined;
     return {
       path: copy,
@@ -160,7 +183,7 @@ export async function takeSnapshot(file: string, spoolDir: string): Promise<Snap
   } catch (e) {
     await dst?.close().catch(() => {});
     await remove();
-    throw isErrno(e) ? fileUnreadable(reason(e)) : e;
+    throw e;
   } finally {
     await src.close().catch(() => {});
   }

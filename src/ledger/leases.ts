@@ -25,6 +25,8 @@ export interface LeaseOptions {
 export interface Lease {
   readonly name: string;
   readonly owner: string;
+  /** True once this process knows another has taken the lease over. */
+  readonly lost: boolean;
   /** Renews the lease inside `trx` (a batch's transaction); throws LEASE_LOST if it is no longer ours. */
   confirm(trx: Db): Promise<void>;
   release(): Promise<void>;
@@ -51,8 +53,14 @@ export const leaseLost = (name: string) =>
       'has taken over; nothing more was committed here',
   );
 
-/** Takes the lease if it is free, expired or already ours; the lease's current row otherwise. */
-async function tryTake(engine: Engine, name: string, owner: string, ttlMs: number, holder: string) {
+/** Takes the lease if it is free, expired or already ours. */
+async function tryTake(
+  engine: Engine,
+  name: string,
+  owner: string,
+  ttlMs: number,
+  holder: string,
+): Promise<boolean> {
   const now = engine.clockMs();
   const got = await engine.db
     .insertInto('leases')
@@ -76,32 +84,78 @@ async function tryTake(engine: Engine, name: string, owner: string, ttlMs: numbe
     )
     .returning('owner')
     .executeTakeFirst();
-  if (got) return undefined;
+  return got !== undefined;
+}
+
+/** Takes a place in the lease's queue of waiters. */
+async function joinQueue(engine: Engine, name: string, owner: string, ttlMs: number): Promise<number> {
+  const row = await engine.db
+    .insertInto('lease_waiters')
+    .values((eb) => ({ name, owner, expires_at: eb.parens(engine.clockMs(), '+', ttlMs) as never }))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** Renews this waiter's place, drops waiters that stopped renewing; true when this one is first. */
+async function firstInQueue(engine: Engine, name: string, id: number, ttlMs: number): Promise<boolean> {
+  const now = engine.clockMs();
+  await engine.db
+    .updateTable('lease_waiters')
+    .set((eb) => ({ expires_at: eb.parens(now, '+', ttlMs) as never }))
+    .where('id', '=', id)
+    .execute();
+  await engine.db
+    .deleteFrom('lease_waiters')
+    .where('name', '=', name)
+    .where('expires_at', '<', now as never)
+    .execute();
+  const first = await engine.db
+    .selectFrom('lease_waiters')
+    .select((eb) => eb.fn.min<number>('id').as('id'))
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return Number(first?.id) === id;
+}
+
+/** The lease's holder and how long it has left, for the message a waiter shows. */
+function holderOf(engine: Engine, name: string) {
   return engine.db
     .selectFrom('leases')
-    .select(['holder', 'expires_at'])
-    .select((eb) => eb.parens('expires_at', '-', now as never).as('left'))
+    .select(['holder'])
+    .select((eb) => eb.parens('expires_at', '-', engine.clockMs() as never).as('left'))
     .where('name', '=', name)
     .executeTakeFirst();
 }
 
-/** Waits until the lease `name` is ours, then keeps it renewed until released. */
+/**
+ * Waits until the lease `name` is ours, then keeps it renewed until released. Waiters are served in the
+ * order they came (two imports started one after the other run in that order), each polling its place.
+ */
 export async function acquireLease(engine: Engine, name: string, o: LeaseOptions = {}): Promise<Lease> {
   const ttlMs = o.ttlMs ?? leaseTtlMs();
   const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   const holder = o.holder ?? name;
-  let told = false;
-  let pause = 50;
-  for (;;) {
-    const busy = await tryTake(engine, name, owner, ttlMs, holder);
-    if (!busy) break;
-    if (o.signal?.aborted) throw new CaseportError('LEASE_LOST', `stopped waiting for ${name}`);
-    if (!told) {
-      told = true;
-      o.onWait?.(busy.holder, Math.max(0, Number(busy.left)));
+  const ticket = await joinQueue(engine, name, owner, ttlMs);
+  try {
+    let told = false;
+    let pause = 25;
+    for (;;) {
+      const first = await firstInQueue(engine, name, ticket, ttlMs);
+      if (first && (await tryTake(engine, name, owner, ttlMs, holder))) break;
+      if (o.signal?.aborted) throw new CaseportError('STOPPED', `stopped waiting for ${name}`);
+      if (!told) {
+        const busy = await holderOf(engine, name);
+        if (busy) {
+          told = true;
+          o.onWait?.(busy.holder, Math.max(0, Number(busy.left)));
+        }
+      }
+      await sleep(pause + Math.random() * pause, o.signal);
+      pause = Math.min(pause * 2, Math.min(500, ttlMs / 4));
     }
-    await sleep(pause + Math.random() * pause, o.signal);
-    pause = Math.min(pause * 2, Math.max(100, ttlMs / 4));
+  } finally {
+    await engine.db.deleteFrom('lease_waiters').where('id', '=', ticket).execute();
   }
 
   let lost = false;
@@ -129,6 +183,9 @@ export async function acquireLease(engine: Engine, name: string, o: LeaseOptions
   return {
     name,
     owner,
+    get lost() {
+      return lost;
+    },
     async confirm(trx) {
       if (lost || !(await renew(trx))) {
         lost = true;

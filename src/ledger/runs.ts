@@ -228,7 +228,7 @@ export async function* streamRejected(
     .where('r.run_id', '=', runId)
     .orderBy('r.row_number')
     .orderBy('e.id')
-    .stream(500);
+    .stream(20); // a rejected row may hold up to 1 MiB as sent: few at a time
   let current: LedgerRejectedRow | undefined;
   for await (const r of stream) {
     if (current?.row !== r.row_number) {

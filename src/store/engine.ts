@@ -118,12 +118,14 @@ const SYSTEM_ERROR = /^E[A-Z0-9]+$/;
 export function openSqlite(file: string): Engine {
   makeFolderSync(path.dirname(path.resolve(file)));
   const sqlite = new SqliteDatabase(file);
-  // A short busy timeout: waiting for another process's lock is done by the driver, asynchronously.
-  sqlite.pragma('busy_timeout = 50');
+  // Opening may wait for another process that is opening (switching a new file to WAL takes a lock).
+  sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('cache_size = -16384');
+  // Then a short one: waiting for another process's write lock is done by the driver, asynchronously.
+  sqlite.pragma('busy_timeout = 50');
   const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite, { lockWaitMs: lockWaitMs() }) });
   const maxParams = 32766;
   return {
@@ -188,7 +190,10 @@ export function openPostgres(url: string): Engine {
     throw configError(`--db: "${url}" is not a valid postgres:// URL`);
   }
   const pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on('error', () => {}); // an idle client's socket error must not crash the process
+  // A socket error (the server restarted, the connection was killed) must not crash the process: an idle
+  // client's goes to the pool, a checked-out client's to the client itself, and its query fails with it.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   // cursor: Kysely's .stream() reads a large result in pages instead of all at once.
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   const maxParams = 65535;

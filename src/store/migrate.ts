@@ -16,10 +16,17 @@ export async function migrate(engine: Engine): Promise<string[]> {
     },
   };
   const migrator = new Migrator({ db: engine.db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    // Processes starting together on a new store: one may fail creating Kysely's own tables while the
+    // other does; the second attempt sees what the first did.
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
+  if (error) {
     const why = error instanceof Error ? error.message : String(error);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    if (!failed) throw new CaseportError('DATABASE', `cannot use the database at ${engine.location}: ${why}`);
     throw new CaseportError('DATABASE', `migration ${failed} failed on ${engine.location}: ${why}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

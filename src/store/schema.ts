@@ -52,6 +52,13 @@ export interface KbEntryTable {
   updated_by: string;
 }
 
+export interface LeaseWaiterTable {
+  id: Generated<number>;
+  name: string;
+  owner: string;
+  expires_at: number;
+}
+
 export interface LeaseTable {
   name: string;
   owner: string;
@@ -118,6 +125,7 @@ export interface Database {
   rejected_rows: RejectedRowTable;
   export_marks: ExportMarkTable;
   leases: LeaseTable;
+  lease_waiters: LeaseWaiterTable;
   employers: RecordTable;
   contacts: RecordTable;
   clients: RecordTable;

@@ -152,6 +152,17 @@ class Driver_ implements Driver {
   }
 }
 
+/**
+ * SQLite runs DDL inside transactions: saying so makes Kysely's migrator run each migration in one, and
+ * with the driver's BEGIN IMMEDIATE, processes that start together on a new store migrate one at a time
+ * (Kysely's own SQLite migration lock does nothing: it assumes one process).
+ */
+class SqliteStoreAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 /** Kysely's SQLite dialect with the driver above. */
 export class SqliteStoreDialect extends SqliteDialect {
   constructor(
@@ -170,7 +181,7 @@ export class SqliteStoreDialect extends SqliteDialect {
   }
 
   override createAdapter() {
-    return new SqliteAdapter();
+    return new SqliteStoreAdapter();
   }
 
   override createIntrospector(db: Parameters<SqliteDialect['createIntrospector']>[0]) {

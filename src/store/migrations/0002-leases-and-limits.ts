@@ -18,7 +18,7 @@ async function retype(db: Kysely<any>, table: string, column: string, type: 'tex
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before any typed schema exists
-export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
+export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   await db.schema
     .createTable('leases')
     .addColumn('name', 'text', (c) => c.primaryKey())
@@ -27,6 +27,15 @@ export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
     .addColumn('acquired_at', 'text', (c) => c.notNull())
     .addColumn('holder', 'text')
     .execute();
+  // Processes waiting for a lease, served in the order they came; each renews its place while it waits.
+  await db.schema
+    .createTable('lease_waiters')
+    .addColumn('id', engine.idType, (c) => engine.idColumn(c))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('owner', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('lease_waiters_name').on('lease_waiters').columns(['name', 'id']).execute();
 
   await retype(db, 'employers', 'year_established', 'text');
   await retype(db, 'employers', 'number_of_employees', 'bigint');
