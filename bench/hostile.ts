@@ -66,6 +66,24 @@ export async function runHostile(): Promise<string[]> {
       await write(f(5), [`${PEOPLE}\nACME,U,"open,,,\n`, rows(16_000, (i) => person(100_000 + i))]),
     ],
     ['1,000 rows of 1,000 cells each', await write(f(6), [`${PEOPLE}\n`, [`${'a,'.repeat(999)}a\n`, 1_000]])],
+    [
+      '5,000 valid rows with a 32,000-character cell (160 MB)',
+      await write(f(7), [
+        `${PEOPLE}\n`,
+        rows(5_000, (i) => person(200_000 + i).replace('Engineer', 'e'.repeat(32_000))),
+      ]),
+    ],
+    [
+      '300 rejected rows of 19 cells of 32,000 characters (182 MB)',
+      await write(f(8), [
+        `${PEOPLE}\n`,
+        rows(300, (i) => `ACME,L${i},${`${'z'.repeat(32_000)},`.repeat(19)}x`),
+      ]),
+    ],
+    [
+      '100 lines opening a quote, then 1,000,000 characters each (100 MB)',
+      await write(f(9), [`${PEOPLE}\n`, rows(100, (i) => `ACME,"Q${i}${'z'.repeat(1_000_000)}`)]),
+    ],
   ];
   const table = ['| hostile file (SQLite) | outcome | time | peak RSS |', '|---|---|--:|--:|'];
   for (const [what, file] of cases) {

@@ -3,7 +3,7 @@
 // leftovers of killed processes, Ctrl-C. Each as the second review found it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
@@ -11,6 +11,7 @@ import pg from 'pg';
 import { importFile } from '../src/ingest/index.js';
 import { acquireLease, importLeaseName } from '../src/ledger/leases.js';
 import { firmFolders, spoolFolder } from '../src/paths.js';
+import { addFirm, openStore, updateFirm } from '../src/store/index.js';
 import { manyRows, templateNamed } from './fixtures.js';
 import { ENGINES, PG_ADMIN_URL, storeWithFirm, type TestStore, tempDir } from './helpers.js';
 
@@ -126,6 +127,122 @@ for (const kind of ENGINES) {
       assert.deepEqual(served, ['first', 'second', 'third', 'fourth']);
     });
 
+    test('a waiter whose place lapsed (it stalled) takes it back; waiters go by when their process started', async () => {
+      const holder = await acquireLease(store.engine, 'lapse-test');
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.name);
+      process.on('warning', onWarning);
+      try {
+        const stop = new AbortController();
+        const served: string[] = [];
+        const wait = (who: string, arrivedAt: number) =>
+          acquireLease(store.engine, 'lapse-test', { arrivedAt, signal: stop.signal }).then(async (l) => {
+            served.push(who);
+            await l.release();
+          });
+        const t = Date.now();
+        const late = wait('started third', t + 3);
+        await new Promise((r) => setTimeout(r, 100));
+        const early = wait('started first', t + 1);
+        await new Promise((r) => setTimeout(r, 100));
+        const middle = wait('started second', t + 2);
+        await new Promise((r) => setTimeout(r, 100));
+        // Another process's clean-up removed the first waiter's place while it was stalled.
+        await store.engine.db
+          .deleteFrom('lease_waiters')
+          .where('arrived_at', '=', t + 1)
+          .execute();
+        await new Promise((r) => setTimeout(r, 1_500)); // long enough for many polls
+        await holder.release();
+        await Promise.all([late, early, middle]);
+        assert.deepEqual(served, ['started first', 'started second', 'started third']);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      assert.deepEqual(warnings, [], 'no listener piles up while waiting');
+    });
+
+    test('an expired lease whose holder renews within the grace period is not taken over', async () => {
+      const holder = await acquireLease(store.engine, 'grace-test', { ttlMs: 2_000 });
+      // The holder could not renew for a while (another process held the store's write lock).
+      await store.engine.db
+        .updateTable('leases')
+        .set({ expires_at: Date.now() - 10 })
+        .where('name', '=', 'grace-test')
+        .execute();
+      let got = false;
+      const waiter = acquireLease(store.engine, 'grace-test', { ttlMs: 2_000 }).then((l) => {
+        got = true;
+        return l;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await holder.confirm(store.engine.db); // the holder gets the lock back and renews: still its lease
+      await new Promise((r) => setTimeout(r, 1_200));
+      assert.equal(got, false, 'the waiter did not take a lease its holder renewed');
+      await holder.release();
+      await (await waiter).release();
+      assert.equal(got, true);
+    });
+
+    test('a process that loses its lease while it takes the snapshot reports the lease, not an internal error', async () => {
+      const dir = tempDir();
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261115.csv', passports, 10, (i) => ({
+        EmployeeID: `C${i}`,
+        PassportNumber: `SN${i}`,
+      }));
+      await assert.rejects(
+        importFile(store.engine, {
+          firmId: 'acme',
+          file,
+          resultDir: dir,
+          afterSnapshot: (snapshot) => {
+            // Another process takes the firm over and sweeps the spool.
+            void store.engine.db
+              .updateTable('leases')
+              .set({ owner: 'another process', expires_at: Date.now() + 3_600_000 })
+              .where('name', '=', importLeaseName('acme'))
+              .execute();
+            rmSync(snapshot);
+          },
+        }),
+        (e: Error & { code?: string }) => e.code === 'LEASE_LOST',
+      );
+      await store.engine.db.deleteFrom('leases').execute();
+    });
+
+    test('a dry run of a file stopped part-way checks the allowance as its resume would', async () => {
+      const dir = tempDir();
+      const file = manyRows(dir, 'fn_Passport_Details_import_20261116.csv', passports, 5_000, (i) => ({
+        EmployeeID: `C${i}`,
+        PassportNumber: `DR${i}`,
+      }));
+      const stopped = await importFile(store.engine, {
+        firmId: 'acme',
+        file,
+        resultDir: dir,
+        afterBatch: () => {
+          throw Object.assign(new Error('EIO: i/o error (injected)'), { code: 'EIO' });
+        },
+      });
+      assert.equal(stopped.status, 'interrupted');
+      const used = await store.engine.db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.sum<number>('billed_rows').as('n'))
+        .where('firm_id', '=', 'acme')
+        .executeTakeFirstOrThrow();
+      await updateFirm(store.engine, 'acme', { recordLimit: Number(used.n) + 3_000 });
+      try {
+        const dry = await importFile(store.engine, { firmId: 'acme', file, resultDir: dir, dryRun: true });
+        assert.equal(dry.status, 'completed', dry.message ?? '');
+        assert.equal(dry.resumedFromRow, 2_001);
+        const real = await importFile(store.engine, { firmId: 'acme', file, resultDir: dir });
+        assert.equal(real.status, 'completed', real.message ?? '');
+        assert.deepEqual(dry.rows, real.rows);
+      } finally {
+        await updateFirm(store.engine, 'acme', { recordLimit: null });
+      }
+    });
+
     test('leftovers of killed processes (spool copies, temporary result files) go at the next import', async () => {
       const dataDir = tempDir();
       const spool = path.join(spoolFolder(dataDir), 'acme');
@@ -134,9 +251,10 @@ for (const kind of ENGINES) {
       mkdirSync(results, { recursive: true });
       writeFileSync(path.join(spool, '12345-abcdef.snapshot'), 'EmployerID,...\nsomeone,s PII\n');
       writeFileSync(path.join(results, '.result-0123456789ab.tmp'), 'half a result file');
+      // A clean file: nothing of its own goes to Results, the leftovers go all the same.
       const file = manyRows(tempDir(), 'fn_Passport_Details_import_20261111.csv', passports, 2, (i) => ({
         EmployeeID: `C${i}`,
-        ExpirationDate: 'bad',
+        PassportNumber: `LO${i}`,
       }));
       const r = await importFile(store.engine, {
         firmId: 'acme',
@@ -144,10 +262,9 @@ for (const kind of ENGINES) {
         resultDir: results,
         spoolDir: spoolFolder(dataDir),
       });
-      assert.equal(r.rows.rejected, 2);
+      assert.equal(r.status, 'completed');
       assert.equal(existsSync(path.join(spool, '12345-abcdef.snapshot')), false);
       assert.equal(existsSync(path.join(results, '.result-0123456789ab.tmp')), false);
-      assert.ok(r.resultFile && existsSync(r.resultFile));
     });
   });
 }
@@ -230,6 +347,102 @@ describe('failures of the database mid-file (PostgreSQL)', () => {
   });
 });
 
+describe('the end of a run on PostgreSQL', () => {
+  // A store whose tables belong to a role that is not a superuser, so that a row-level security policy
+  // can slow its reads down (superusers bypass policies).
+  let store: TestStore;
+  const role = 'caseport_test_reader';
+  const name = `caseport_test_${process.pid}_rls`;
+  before(async () => {
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(
+      `do $$ begin if not exists (select from pg_roles where rolname = '${role}') then create role ${role} login; end if; end $$`,
+    );
+    await admin.query(`create database ${name} owner ${role}`);
+    await admin.end();
+    const u = new URL(PG_ADMIN_URL);
+    u.username = role;
+    u.pathname = `/${name}`;
+    const dataDir = tempDir();
+    const engine = await openStore({ dataDir, dbUrl: u.toString() });
+    await addFirm(engine, { id: 'acme', name: 'Acme' });
+    store = {
+      engine,
+      dataDir,
+      dbUrl: u.toString(),
+      reopen: () => openStore({ dataDir, dbUrl: u.toString() }),
+      async cleanup() {
+        await engine.close();
+        const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+        await a.connect();
+        await a.query(`drop database if exists ${name} with (force)`);
+        await a.end();
+      },
+    };
+    await withClients(store, 5_000);
+  });
+  after(() => store.cleanup());
+
+  test('a connection killed while the rejected rows are read back: Interrupted, never a hang', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = tempDir();
+    const file = manyRows(dir, 'fn_Passport_Details_import_20261117.csv', passports, 20_000, (i) => ({
+      EmployeeID: `C${i % 5_000}`,
+      PassportNumber: `RB${i}`,
+      ExpirationDate: 'bad',
+    }));
+    // Reading back is slowed (2 ms a row, once the last batch is in) so that the killer finds the reading
+    // query at work.
+    await sql`create function slow_ok() returns boolean language sql as 'select true from pg_sleep(0.002)'`.execute(
+      store.engine.db,
+    );
+    await sql`create policy slow_read on rejected_rows for select using (slow_ok())`.execute(store.engine.db);
+    const db = new URL(store.dbUrl!).pathname.slice(1);
+    let hunting: Promise<void> | undefined;
+    let found = false;
+    const hunt = async () => {
+      const asAdmin = new URL(PG_ADMIN_URL);
+      asAdmin.pathname = `/${name}`;
+      const admin = new pg.Client({ connectionString: asAdmin.toString() });
+      await admin.connect();
+      await admin.query('alter table rejected_rows enable row level security');
+      await admin.query('alter table rejected_rows force row level security');
+      for (let i = 0; i < 400 && !found; i++) {
+        const r = await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and state = 'active' and query like '%from "rejected_rows"%' and pid <> pg_backend_pid()`,
+          [db],
+        );
+        found = r.rows.length > 0;
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      await admin.end();
+    };
+    const stopped = await importFile(store.engine, {
+      firmId: 'acme',
+      file,
+      resultDir: dir,
+      afterBatch: (row) => {
+        if (row === 20_001) hunting = hunt();
+      },
+    });
+    await hunting;
+    assert.ok(found, 'the reading connection was killed');
+    assert.equal(
+      stopped.status,
+      'interrupted',
+      JSON.stringify({ ...stopped, errors: stopped.errors.length }),
+    );
+    await sql`alter table rejected_rows disable row level security`.execute(store.engine.db);
+    const again = await importFile(store.engine, { firmId: 'acme', file, resultDir: dir });
+    assert.equal(again.runId, stopped.runId);
+    assert.equal(again.status, 'incomplete');
+    assert.equal(again.problemCount, 20_000);
+  });
+});
+
 describe('processes at the edges (SQLite)', () => {
   test('several processes opening a new store at once all succeed', async () => {
     for (let round = 0; round < 2; round++) {
@@ -254,6 +467,42 @@ describe('processes at the edges (SQLite)', () => {
         ),
       );
       for (const d of done) assert.equal(d.code, 0, d.err);
+    }
+  });
+
+  test('Ctrl-C while waiting for the firm: exit 4, and --json still prints one JSON object', async () => {
+    const store = await storeWithFirm('sqlite');
+    try {
+      const lease = await acquireLease(store.engine, importLeaseName('acme'), { holder: 'a long import' });
+      const file = manyRows(tempDir(), 'company_Details_import_20261118.csv', companies, 1, () => ({}));
+      const child = spawn(
+        process.execPath,
+        [BIN, '--data', store.dataDir, 'import', file, '--firm', 'acme', '--json'],
+        {
+          env: { ...process.env, DATABASE_URL: '', CASEPORT_DATA: '' },
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const waiting = new Promise<void>((resolve) =>
+        child.stderr.on('data', (d) => {
+          err += d;
+          if (/waiting: another import of firm acme is running \(a long import\)/.test(err)) resolve();
+        }),
+      );
+      await waiting;
+      child.kill('SIGINT');
+      const code = await new Promise((r) => child.on('close', r));
+      await lease.release();
+      assert.equal(code, 4, err);
+      const result = JSON.parse(out);
+      assert.equal(result.status, 'interrupted');
+      assert.match(result.message, /stopped waiting/);
+    } finally {
+      await store.cleanup();
     }
   });
 

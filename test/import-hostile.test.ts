@@ -361,13 +361,13 @@ describe('hostile files and failures around a run (SQLite)', () => {
 
   test('a row with more cells than columns keeps them all in its result file', async () => {
     const dir = tempDir();
-    const cells = [...rowOf(people, { EmployeeID: 'WIDE1' }), 'extra1', '=x()'];
+    const cells = [...rowOf(people, { EmployeeID: 'WIDE1' }), 'extra1', '=x()', '"x,y"'];
     const r = await run(
       writeRaw(dir, 'fn_Details_Data_import_20261120_13.csv', `${H}\n${cells.join(',')}\n`),
     );
     assert.ok(r.resultFile);
     const row = Papa.parse<string[]>(readFileSync(r.resultFile, 'utf8').trim(), { delimiter: ',' }).data[1];
-    assert.equal(row[27], '123-45-6789,extra1,=x()', 'the extra cells, in the last column, as sent');
+    assert.equal(row[27], '123-45-6789,extra1,=x(),"x,y"', 'the extra cells, in the last column, as sent');
     assert.equal(row.length, 28 + 3);
   });
 

@@ -77,7 +77,7 @@ export function textPrinter(): ResultPrinter {
  * JSON, streamed: each file's object starts with its "errors" array, written problem by problem, and
  * the rest of the result follows it. Several files make an array.
  */
-export function jsonPrinter(several: boolean): ResultPrinter & { end(): void } {
+export function jsonPrinter(several: boolean): ResultPrinter & { end(stopped?: string): void } {
   let files = 0;
   let problems = 0;
   let open = false;
@@ -99,10 +99,14 @@ export function jsonPrinter(several: boolean): ResultPrinter & { end(): void } {
       open = false;
       files++;
     },
-    end() {
-      // A file cut short (its process lost the firm's lease): its object is closed, marked so.
-      if (open) {
-        printRaw(`${problems > 0 ? '\n  ' : ''}],\n  "stopped": true\n}`);
+    /** Closes the output; `stopped` says why a file in progress, or the command, stopped short. */
+    end(stopped?: string) {
+      if (open || (stopped && !several && files === 0)) {
+        if (!open) printRaw('{\n  "errors": [');
+        printRaw(
+          `${problems > 0 ? '\n  ' : ''}],\n  "status": "interrupted",\n  "message": ${safeJson(stopped ?? null)}\n}`,
+        );
+        open = false;
         files++;
       }
       printRaw(several ? (files === 0 ? '[]\n' : '\n]\n') : '\n');
@@ -167,16 +171,22 @@ export async function runImport(engine: Engine, dataDir: string, files: string[]
         ` (or its lease expires in ${Math.ceil(ms / 1000)} s if it has stopped)`,
     );
   try {
-    await withImportLease(engine, o.firm, { holder, onWait, signal: stop.signal }, async (lease) => {
-      // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
-      if (o.dryRun) await dryRunTogether(engine, (view) => importAll(view, lease));
-      else await importAll(engine, lease);
-    });
+    const arrivedAt = Math.round(performance.timeOrigin); // waiting imports go in the order they started
+    await withImportLease(
+      engine,
+      o.firm,
+      { holder, onWait, signal: stop.signal, arrivedAt },
+      async (lease) => {
+        // A dry run of several files is one transaction, rolled back: each file sees the ones before it.
+        if (o.dryRun) await dryRunTogether(engine, (view) => importAll(view, lease));
+        else await importAll(engine, lease);
+      },
+    );
   } catch (e) {
     // Another process took the firm over (this one stalled past its lease), or Ctrl-C while waiting:
     // nothing more is done here, and what was done stands.
     if (!isCaseportError(e) || (e.code !== 'LEASE_LOST' && e.code !== 'STOPPED')) throw e;
-    if (json) json.end();
+    if (json) json.end(e.message);
     warn(`caseport: ${e.message}; the files after it were not started`);
     return EXIT.interrupted;
   } finally {

@@ -33,7 +33,7 @@ import { applyBatch, type BatchOutcome, type BatchTarget } from './apply.js';
 import type { CellContext } from './cells.js';
 import type { CsvRow } from './csv-reader.js';
 import { countRows, type RowBatch, readBatches } from './read.js';
-import { openResultFile, type ResultFile, removeResultFile } from './result-file.js';
+import { openResultFile, type ResultFile, removeResultFile, sweepResultTemps } from './result-file.js';
 import { type CheckedRow, checkRow } from './rows.js';
 import { type Snapshot, takeSnapshot } from './snapshot.js';
 
@@ -68,6 +68,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Test hook: called after each committed batch. */
   afterBatch?(committedRows: number): void;
+  /** Test hook: called with the snapshot's path once it is taken. */
+  afterSnapshot?(snapshot: string): void;
 }
 
 export interface ImportResult {
@@ -117,13 +119,14 @@ export async function dryRunTogether(engine: Engine, work: (view: Engine) => Pro
 export async function withImportLease<T>(
   engine: Engine,
   firmId: string,
-  o: { holder: string; onWait?: ImportOptions['onWait']; signal?: AbortSignal },
+  o: { holder: string; onWait?: ImportOptions['onWait']; signal?: AbortSignal; arrivedAt?: number },
   work: (lease: Lease) => Promise<T>,
 ): Promise<T> {
   const lease = await acquireLease(engine, importLeaseName(firmId), {
     holder: o.holder,
     onWait: o.onWait,
     signal: o.signal,
+    arrivedAt: o.arrivedAt,
   });
   try {
     return await work(lease);
@@ -215,6 +218,25 @@ class FileImport {
   }
 
   async run(): Promise<ImportResult> {
+    try {
+      return await this.steps();
+    } catch (e) {
+      // A failure while this process had lost its lease (another took over and swept its snapshot):
+      // the lease is the cause, not the file or a bug.
+      if (!isCaseportError(e) && !this.dryRun && (await this.leaseGone())) throw leaseLost(this.lease.name);
+      throw e;
+    }
+  }
+
+  private async leaseGone(): Promise<boolean> {
+    if (this.lease.lost) return true;
+    return this.lease.confirm(this.engine.db).then(
+      () => false,
+      (e) => isCaseportError(e) && e.code === 'LEASE_LOST',
+    );
+  }
+
+  private async steps(): Promise<ImportResult> {
     let snap: Snapshot;
     try {
       this.template = this.opts.template ?? recogniseFileName(this.fileName).template;
@@ -226,6 +248,9 @@ class FileImport {
       if (isCaseportError(e)) return this.interrupt(e);
       throw e;
     }
+    this.opts.afterSnapshot?.(snap.path);
+    // Likewise temporary result files of a killed process.
+    if (!this.dryRun) await sweepResultTemps(this.opts.resultDir);
     try {
       return await this.fromSnapshot(snap, this.template);
     } finally {
@@ -264,7 +289,8 @@ class FileImport {
         return this.interrupt(headerMismatch(expected, shown), snap.sha256);
       }
 
-      const resumed = dryRun ? undefined : await findResumableRun(engine.db, firm.id, snap.sha256, t.name);
+      // A dry run looks at what the real run would do now: resume a run stopped part-way, too.
+      const resumed = await findResumableRun(engine.db, firm.id, snap.sha256, t.name);
       const readBefore = resumed ? resumed.rows_total : 0;
       if (!t.kbList && firm.recordLimit !== null) {
         const used = (await usedAllowance(engine.db, firm)) + (dryRun ? (this.opts.pendingBilled ?? 0) : 0);
@@ -283,12 +309,14 @@ class FileImport {
         );
       }
       if (resumed) {
-        this.runId = Number(resumed.id);
+        this.runId = dryRun ? null : Number(resumed.id);
         this.counts = countsOf(resumed);
         this.from = resumed.checkpoint_row;
         this.done = this.from;
         result.resumedFromRow = this.from;
-        result.warnings.push(`resumed run ${this.runId} after row ${this.from}`);
+        result.warnings.push(
+          `${dryRun ? 'would resume' : 'resumed'} run ${resumed.id} after row ${this.from}`,
+        );
       } else if (!dryRun) {
         this.runId = await createRun(engine.db, {
           firmId: firm.id,

@@ -8,7 +8,7 @@ import type { Snapshot } from './snapshot.js';
  * A batch ends at batchSize rows or at this many characters of cells, whichever comes first: rows may
  * legally be up to 1 MiB, and 2,000 of those would be gigabytes in memory.
  */
-export const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+export const MAX_BATCH_CHARS = 2 * 1024 * 1024;
 
 export interface RowBatch {
   rows: CsvRow[];

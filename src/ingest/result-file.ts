@@ -30,32 +30,36 @@ const CSV = { newline: '\r\n', quotes: false, escapeFormulae: false } as const;
  */
 function asSent(cells: readonly string[], width: number): string[] {
   const out = Array.from({ length: width }, (_, i) => cells[i] ?? '');
-  if (cells.length > width) out[width - 1] = cells.slice(width - 1).join(',');
+  if (cells.length > width) out[width - 1] = Papa.unparse([cells.slice(width - 1)], CSV);
   return out;
 }
 
-/**
- * Opens the result file of `original` in `dir` (the firm's Results folder), under the firm's import
- * lease: a temporary file left there by a killed process is removed first.
- */
+/** Removes temporary result files a killed process left in `dir` (call under the firm's lease). */
+export async function sweepResultTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (/^\.result-[0-9a-f]+\.tmp$/.test(name)) await unlink(path.join(dir, name)).catch(() => {});
+  }
+}
+
+/** Opens the result file of `original` in `dir` (the firm's Results folder). */
 export async function openResultFile(
   dir: string,
   original: string,
   header: readonly string[],
 ): Promise<ResultFile> {
   await makeFolder(dir);
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (/^\.result-[0-9a-f]+\.tmp$/.test(name)) await unlink(path.join(dir, name)).catch(() => {});
-  }
   const file = path.resolve(dir, resultFileName(original));
   // Short, so that a long file name that fits the folder still gets a temporary name that does.
   const tmp = path.join(dir, `.result-${randomBytes(6).toString('hex')}.tmp`);
   const fh: FileHandle = await open(tmp, 'wx');
+  // Rows go out in small groups: a rejected row may hold a megabyte as sent.
   let pending: string[][] = [];
+  let chars = 0;
   const flush = async () => {
     if (pending.length === 0) return;
     await fh.write(`${Papa.unparse(pending, CSV)}\r\n`);
     pending = [];
+    chars = 0;
   };
   try {
     await fh.write(`${Papa.unparse([[...header, 'ErrorRow', 'ErrorColumn', 'ErrorMessage']], CSV)}\r\n`);
@@ -73,7 +77,8 @@ export async function openResultFile(
         neutraliseFormula(r.problems.map((p) => p.column).join('; ')),
         neutraliseFormula(r.problems.map((p) => p.message).join('; ')),
       ]);
-      if (pending.length >= 500) await flush();
+      for (const c of sent) chars += c.length;
+      if (pending.length >= 500 || chars >= 1 << 20) await flush();
     },
     async finish() {
       await flush();

@@ -3,6 +3,13 @@
 // renewing and its lease expires, by the database's clock, so another process can take over and
 // resume its work. Each batch an import commits renews the lease inside its own transaction: a
 // process that stalled past its lease cannot commit after another one has taken over.
+//
+// Two refinements, both found by running processes against each other:
+// - An expired lease is first marked suspect, and taken over only if it is still not renewed a grace
+//   period later. On SQLite every writer, the holder's heartbeat included, waits for one write lock: a
+//   long transaction of anyone (another firm's dry run) can keep a live holder from renewing, and the
+//   first process to get the lock afterwards must not be a waiter that takes the lease at once.
+// - Waiters queue (lease_waiters) and are served in the order their processes started.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely, Transaction } from 'kysely';
@@ -17,6 +24,8 @@ export interface LeaseOptions {
   ttlMs?: number;
   /** What holds it, for the message another process shows while it waits. */
   holder?: string;
+  /** When the asking process started (ms since 1970): waiters are served in this order. */
+  arrivedAt?: number;
   /** Called once when the lease is held by another process and this one starts waiting. */
   onWait?(holder: string | null, expiresInMs: number): void;
   signal?: AbortSignal;
@@ -37,14 +46,17 @@ export function leaseTtlMs(): number {
   return Number.isFinite(v) && v >= 100 ? v : 20_000;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+}
 
 export const leaseLost = (name: string) =>
   new CaseportError(
@@ -53,15 +65,13 @@ export const leaseLost = (name: string) =>
       'has taken over; nothing more was committed here',
   );
 
-/** Takes the lease if it is free, expired or already ours. */
-async function tryTake(
-  engine: Engine,
-  name: string,
-  owner: string,
-  ttlMs: number,
-  holder: string,
-): Promise<boolean> {
+/**
+ * Takes the lease if it is free, already ours, or expired and suspect for a grace period; marks an
+ * expired lease suspect otherwise. True when it is ours.
+ */
+async function tryTake(engine: Engine, name: string, owner: string, ttlMs: number, holder: string) {
   const now = engine.clockMs();
+  const grace = Math.max(50, Math.floor(ttlMs / 2));
   const got = await engine.db
     .insertInto('leases')
     .values((eb) => ({
@@ -70,6 +80,7 @@ async function tryTake(
       expires_at: eb.parens(now, '+', ttlMs) as never,
       acquired_at: new Date().toISOString(),
       holder,
+      suspect_at: null,
     }))
     .onConflict((oc) =>
       oc
@@ -79,41 +90,76 @@ async function tryTake(
           expires_at: eb.ref('excluded.expires_at'),
           acquired_at: eb.ref('excluded.acquired_at'),
           holder: eb.ref('excluded.holder'),
+          suspect_at: null,
         }))
-        .where((eb) => eb.or([eb('leases.expires_at', '<', now as never), eb('leases.owner', '=', owner)])),
+        .where((eb) =>
+          eb.or([
+            eb('leases.owner', '=', owner),
+            eb.and([
+              eb('leases.expires_at', '<', now as never),
+              eb('leases.suspect_at', 'is not', null),
+              eb('leases.suspect_at', '<', eb.parens(now, '-', grace) as never),
+            ]),
+          ]),
+        ),
     )
     .returning('owner')
     .executeTakeFirst();
-  return got !== undefined;
+  if (got) return true;
+  await engine.db
+    .updateTable('leases')
+    .set({ suspect_at: now as never })
+    .where('name', '=', name)
+    .where('expires_at', '<', now as never)
+    .where('suspect_at', 'is', null)
+    .execute();
+  return false;
 }
 
-/** Takes a place in the lease's queue of waiters. */
-async function joinQueue(engine: Engine, name: string, owner: string, ttlMs: number): Promise<number> {
+/** Takes (or takes back, after it expired while this process was stalled) a place in the queue. */
+async function placeInQueue(
+  engine: Engine,
+  w: { id?: number; name: string; owner: string; arrivedAt: number },
+  ttlMs: number,
+) {
+  const now = engine.clockMs();
+  if (w.id !== undefined) {
+    const r = await engine.db
+      .updateTable('lease_waiters')
+      .set((eb) => ({ expires_at: eb.parens(now, '+', ttlMs) as never }))
+      .where('id', '=', w.id)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return w.id;
+  }
   const row = await engine.db
     .insertInto('lease_waiters')
-    .values((eb) => ({ name, owner, expires_at: eb.parens(engine.clockMs(), '+', ttlMs) as never }))
+    .values((eb) => ({
+      ...(w.id !== undefined ? { id: w.id } : {}),
+      name: w.name,
+      owner: w.owner,
+      arrived_at: w.arrivedAt,
+      expires_at: eb.parens(now, '+', ttlMs) as never,
+    }))
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(row.id);
 }
 
-/** Renews this waiter's place, drops waiters that stopped renewing; true when this one is first. */
-async function firstInQueue(engine: Engine, name: string, id: number, ttlMs: number): Promise<boolean> {
-  const now = engine.clockMs();
-  await engine.db
-    .updateTable('lease_waiters')
-    .set((eb) => ({ expires_at: eb.parens(now, '+', ttlMs) as never }))
-    .where('id', '=', id)
-    .execute();
+/** Drops waiters that stopped renewing their place; true when `id` is the first of the rest. */
+async function firstInQueue(engine: Engine, name: string, id: number): Promise<boolean> {
   await engine.db
     .deleteFrom('lease_waiters')
     .where('name', '=', name)
-    .where('expires_at', '<', now as never)
+    .where('expires_at', '<', engine.clockMs() as never)
+    .where('id', '<>', id)
     .execute();
   const first = await engine.db
     .selectFrom('lease_waiters')
-    .select((eb) => eb.fn.min<number>('id').as('id'))
+    .select('id')
     .where('name', '=', name)
+    .orderBy('arrived_at')
+    .orderBy('id')
+    .limit(1)
     .executeTakeFirst();
   return Number(first?.id) === id;
 }
@@ -130,19 +176,24 @@ function holderOf(engine: Engine, name: string) {
 
 /**
  * Waits until the lease `name` is ours, then keeps it renewed until released. Waiters are served in the
- * order they came (two imports started one after the other run in that order), each polling its place.
+ * order their processes started, each polling its place in the queue.
  */
 export async function acquireLease(engine: Engine, name: string, o: LeaseOptions = {}): Promise<Lease> {
   const ttlMs = o.ttlMs ?? leaseTtlMs();
   const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   const holder = o.holder ?? name;
-  const ticket = await joinQueue(engine, name, owner, ttlMs);
+  const waiter = { id: undefined as number | undefined, name, owner, arrivedAt: o.arrivedAt ?? Date.now() };
   try {
     let told = false;
     let pause = 25;
     for (;;) {
-      const first = await firstInQueue(engine, name, ticket, ttlMs);
-      if (first && (await tryTake(engine, name, owner, ttlMs, holder))) break;
+      waiter.id = await placeInQueue(engine, waiter, ttlMs);
+      if (
+        (await firstInQueue(engine, name, waiter.id)) &&
+        (await tryTake(engine, name, owner, ttlMs, holder))
+      ) {
+        break;
+      }
       if (o.signal?.aborted) throw new CaseportError('STOPPED', `stopped waiting for ${name}`);
       if (!told) {
         const busy = await holderOf(engine, name);
@@ -155,14 +206,16 @@ export async function acquireLease(engine: Engine, name: string, o: LeaseOptions
       pause = Math.min(pause * 2, Math.min(500, ttlMs / 4));
     }
   } finally {
-    await engine.db.deleteFrom('lease_waiters').where('id', '=', ticket).execute();
+    if (waiter.id !== undefined) {
+      await engine.db.deleteFrom('lease_waiters').where('id', '=', waiter.id).execute();
+    }
   }
 
   let lost = false;
   const renew = async (db: Db) => {
     const r = await db
       .updateTable('leases')
-      .set((eb) => ({ expires_at: eb.parens(engine.clockMs(), '+', ttlMs) as never }))
+      .set((eb) => ({ expires_at: eb.parens(engine.clockMs(), '+', ttlMs) as never, suspect_at: null }))
       .where('name', '=', name)
       .where('owner', '=', owner)
       .executeTakeFirst();

@@ -211,38 +211,48 @@ export interface LedgerRejectedRow {
 }
 
 /**
- * The run's rejected rows with their problems, in row order, streamed: memory holds one row however
- * many were rejected. The caller must not use the store until the stream ends (on SQLite the stream
- * holds the one connection).
+ * The run's rejected rows with their problems, in row order, a few at a time: memory holds a page however
+ * many were rejected (a row may hold up to 1 MiB as sent). Pages by row number, each its own query, so a
+ * connection lost in between fails the next query instead of leaving a cursor waiting.
  */
 export async function* streamRejected(
   db: Kysely<Database>,
   runId: number,
 ): AsyncGenerator<LedgerRejectedRow> {
-  const stream = db
-    .selectFrom('rejected_rows as r')
-    .innerJoin('run_errors as e', (j) =>
-      j.onRef('e.run_id', '=', 'r.run_id').onRef('e.row_number', '=', 'r.row_number'),
-    )
-    .select(['r.row_number', 'r.cells', 'e.column_name', 'e.value', 'e.message'])
-    .where('r.run_id', '=', runId)
-    .orderBy('r.row_number')
-    .orderBy('e.id')
-    .stream(20); // a rejected row may hold up to 1 MiB as sent: few at a time
-  let current: LedgerRejectedRow | undefined;
-  for await (const r of stream) {
-    if (current?.row !== r.row_number) {
-      if (current) yield current;
-      current = { row: r.row_number, cells: JSON.parse(r.cells) as string[], problems: [] };
+  const PAGE = 8;
+  let after = -1;
+  for (;;) {
+    const rows = await db
+      .selectFrom('rejected_rows')
+      .select(['row_number', 'cells'])
+      .where('run_id', '=', runId)
+      .where('row_number', '>', after)
+      .orderBy('row_number')
+      .limit(PAGE)
+      .execute();
+    if (rows.length === 0) return;
+    const last = rows[rows.length - 1].row_number;
+    const errors = await db
+      .selectFrom('run_errors')
+      .select(['row_number', 'column_name', 'value', 'message'])
+      .where('run_id', '=', runId)
+      .where('row_number', '>', after)
+      .where('row_number', '<=', last)
+      .orderBy('row_number')
+      .orderBy('id')
+      .execute();
+    let e = 0;
+    for (const r of rows) {
+      const problems: RowError[] = [];
+      while (e < errors.length && errors[e].row_number < r.row_number) e++;
+      for (; e < errors.length && errors[e].row_number === r.row_number; e++) {
+        const x = errors[e];
+        problems.push({ row: x.row_number, column: x.column_name, value: x.value ?? '', message: x.message });
+      }
+      yield { row: r.row_number, cells: JSON.parse(r.cells) as string[], problems };
     }
-    current.problems.push({
-      row: r.row_number,
-      column: r.column_name,
-      value: r.value ?? '',
-      message: r.message,
-    });
+    after = last;
   }
-  if (current) yield current;
 }
 
 /** Rows billed to the firm in the billing period that contains `now`. */

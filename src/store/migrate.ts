@@ -15,6 +15,15 @@ export async function migrate(engine: Engine): Promise<string[]> {
       return out;
     },
   };
+  // Up to date already (every start but the first): only read. On SQLite the migrator takes the write
+  // lock even when there is nothing to do, and a start would wait behind another process's long work.
+  const done = await engine.db
+    .selectFrom('kysely_migration' as never)
+    .select('name' as never)
+    .execute()
+    .then((rows) => new Set(rows.map((r) => (r as { name: string }).name)))
+    .catch(() => new Set<string>());
+  if (Object.keys(migrations).every((m) => done.has(m))) return [];
   const migrator = new Migrator({ db: engine.db, provider });
   let { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -56,6 +56,7 @@ export interface LeaseWaiterTable {
   id: Generated<number>;
   name: string;
   owner: string;
+  arrived_at: number;
   expires_at: number;
 }
 
@@ -65,6 +66,7 @@ export interface LeaseTable {
   expires_at: number;
   acquired_at: string;
   holder: string | null;
+  suspect_at: number | null;
 }
 
 export interface RunTable {

@@ -26,6 +26,8 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('acquired_at', 'text', (c) => c.notNull())
     .addColumn('holder', 'text')
+    // When a waiter first found the lease expired: taken over only if it is still not renewed a while later.
+    .addColumn('suspect_at', 'bigint')
     .execute();
   // Processes waiting for a lease, served in the order they came; each renews its place while it waits.
   await db.schema
@@ -33,6 +35,8 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .addColumn('id', engine.idType, (c) => engine.idColumn(c))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('owner', 'text', (c) => c.notNull())
+    // When the waiting process started (its own clock): the order waiters are served in.
+    .addColumn('arrived_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('lease_waiters_name').on('lease_waiters').columns(['name', 'id']).execute();
