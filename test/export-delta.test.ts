@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import Papa from 'papaparse';
 import { type ExportOptions, exportFile } from '../src/export/index.js';
 import { readMark } from '../src/export/marks.js';
-import { isoWithOffset } from '../src/export/time.js';
+import { isoWithOffset } from '../src/time/zones.js';
 import { importFile } from '../src/ingest/index.js';
 import { createRun, finishRun } from '../src/ledger/runs.js';
 import {

@@ -1,7 +1,7 @@
 // Export file names: <prefix>_YYYYMMDDHHMM.csv in the firm's time zone, and _2, _3... before .csv for a
 // second and later export in the same minute; and the hidden temporary names, which say which process
 // writes them. Pure.
-import { minuteStamp } from './time.js';
+import { minuteStamp } from '../time/zones.js';
 
 /** The n-th candidate name (n = 1 has no suffix) of an export started at `at`. */
 export function exportFileName(prefix: string, at: Date, tz: string, n = 1): string {

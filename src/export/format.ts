@@ -4,7 +4,7 @@
 import type { ExportDateFormat } from '../store/firms.js';
 import type { ExportColumn, ExportTemplate } from '../templates/export-templates.js';
 import { type ExportRecord, recordLayout } from './record.js';
-import { daysFrom, isoWithOffset } from './time.js';
+import { daysFrom, isoWithOffset } from '../time/zones.js';
 
 export type { ExportRecord } from './record.js';
 

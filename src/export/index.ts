@@ -3,4 +3,4 @@
 export { exportFolderProblem, fsReason } from '../folders.js';
 export { neutraliseFormula } from './format.js';
 export { type ExportOptions, type ExportResult, type ExportScope, exportFile } from './pipeline.js';
-export { parseInstant } from './time.js';
+export { parseInstant } from '../time/zones.js';

@@ -15,7 +15,7 @@ import { chunkFormatter } from './format.js';
 import { commitExport, interruptExport, nextMark, readMark } from './marks.js';
 import { readRecords } from './query.js';
 import { interruptAbandonedExports, thisOwner } from './recovery.js';
-import { localDay, parseInstant } from './time.js';
+import { localDay, parseInstant } from '../time/zones.js';
 import { openExportFile } from './writer.js';
 
 /** Which rows: all of the firm's, those changed since an instant, or since the task's last export. */

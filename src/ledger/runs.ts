@@ -2,7 +2,7 @@
 // problems of each rejected row, and billing usage. Statuses are the product's words.
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, RunTable } from '../store/schema.js';
-import { billingPeriodStart } from './periods.js';
+import { billingPeriodStart } from '../time/zones.js';
 
 export type RunStatus = 'running' | 'completed' | 'incomplete' | 'interrupted';
 

@@ -1,6 +1,7 @@
 // Firms (tenants): the settings every run reads, created and listed by the CLI.
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { configError, firmExists, firmNotFound } from '../errors.js';
+import { isTimeZone } from '../time/zones.js';
 import type { Engine } from './engine.js';
 import type { FirmTable } from './schema.js';
 
@@ -35,12 +36,8 @@ export interface NewFirm {
 const FIRM_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export function checkTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return tz;
-  } catch {
-    throw configError(`time zone "${tz}" is not an IANA time zone (e.g. America/Los_Angeles)`);
-  }
+  if (isTimeZone(tz)) return tz;
+  throw configError(`time zone "${tz}" is not an IANA time zone (e.g. America/Los_Angeles)`);
 }
 
 /** scrypt hash with a random salt, stored as scrypt$salt$hash; never the password itself. */

@@ -1,13 +1,30 @@
-// Instants in the firm's time zone, for exports: LastModified with its offset, today's date for
-// DaysToExpiry, the file-name stamp, and reading a --since instant. Pure functions.
-import { zonedParts } from '../ledger/periods.js';
+// Every time-zone computation of Caseport, over Luxon: the firm's local calendar (billing periods,
+// DaysToExpiry), instants written with their offset (LastModified), export file-name stamps, and
+// instants typed on the command line. The scheduler's cron times are croner's (src/schedule), in the
+// same IANA zones. Pure functions.
+import { DateTime, IANAZone } from 'luxon';
 
 const MINUTE = 60_000;
 const QUARTER = 15 * MINUTE;
 const DAY = 86_400_000;
 
+export function isTimeZone(tz: string): boolean {
+  return IANAZone.isValidZone(tz);
+}
+
+/** Local calendar fields of `at` in `tz`. */
+export function zonedParts(at: Date, tz: string): { year: number; month: number; day: number; hour: number; minute: number } {
+  const d = DateTime.fromJSDate(at, { zone: tz });
+  return { year: d.year, month: d.month, day: d.day, hour: d.hour, minute: d.minute };
+}
+
+/** The first instant of the billing period (calendar month or year in `tz`) that contains `now`. */
+export function billingPeriodStart(now: Date, tz: string, period: 'month' | 'year'): Date {
+  return DateTime.fromJSDate(now, { zone: tz }).startOf(period).toJSDate();
+}
+
 // Offsets are whole quarter hours and change at quarter-hour instants, so one lookup per quarter hour
-// serves every timestamp in it: an export of a million rows asks Intl a handful of times, not a million.
+// serves every timestamp in it: an export of a million rows asks Luxon a handful of times, not a million.
 const offsets = new Map<string, Map<number, number>>();
 
 /** The offset of `tz` from UTC at `at`, in minutes (positive east of Greenwich). */
@@ -20,9 +37,7 @@ export function offsetAt(at: Date, tz: string): number {
   }
   let off = zone.get(bucket);
   if (off === undefined) {
-    const start = new Date(bucket * QUARTER);
-    const p = zonedParts(start, tz);
-    off = Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start.getTime()) / MINUTE);
+    off = IANAZone.create(tz).offset(bucket * QUARTER);
     if (zone.size > 100_000) zone.clear();
     zone.set(bucket, off);
   }
@@ -59,37 +74,28 @@ export function daysFrom(today: number, isoDate: string): number | undefined {
 
 /** YYYYMMDDHHMM of `at` in `tz`, for export file names. */
 export function minuteStamp(at: Date, tz: string): string {
-  const p = zonedParts(at, tz);
-  return `${pad(p.year, 4)}${pad(p.month)}${pad(p.day)}${pad(p.hour)}${pad(p.minute)}`;
+  return DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyyMMddHHmm');
 }
 
+/** `at` in `tz` for a person: 2026-11-26 02:00 PST. */
+export function localText(at: Date, tz: string): string {
+  return DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
+}
+
+// The ISO 8601 forms --since takes: a date, or a date and a time, with or without an offset.
 const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * An ISO 8601 instant as typed for --since: with an offset (Z, -08:00) it is exact; without one it is a
  * wall-clock time in the firm's time zone, and a date alone is that day's midnight there.
- * Undefined when the text is not such an instant or names an impossible date or time.
+ * Undefined when the text is not such an instant or names an impossible date, time or offset.
  */
 export function parseInstant(text: string, tz: string): Date | undefined {
-  const m = INSTANT.exec(text.trim());
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number);
-  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const check = new Date(wall);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d)
-    return undefined;
-  if (h > 23 || mi > 59 || s > 59) return undefined;
-  const zone = m[8];
-  if (zone) {
-    if (/^z$/i.test(zone)) return new Date(wall);
-    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    if (Number(z[2]) > 14 || Number(z[3] ?? 0) > 59) return undefined;
-    const off = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * (z[1] === '-' ? -1 : 1);
-    return new Date(wall - off * MINUTE);
-  }
-  // A wall-clock time in tz: subtract the offset in force then (two passes settle it across a DST change).
-  const first = wall - offsetAt(new Date(wall), tz) * MINUTE;
-  return new Date(wall - offsetAt(new Date(first), tz) * MINUTE);
+  const t = text.trim();
+  if (!INSTANT.test(t)) return undefined;
+  const off = /([+-])(\d{2}):?(\d{2})?$/.exec(t.slice(10));
+  if (off && (Number(off[2]) > 14 || Number(off[3] ?? 0) > 59)) return undefined; // offsets span -12 to +14
+  const d = DateTime.fromISO(t.replace(' ', 'T').replace(/\s+/, ''), { zone: tz });
+  return d.isValid ? d.toJSDate() : undefined;
 }
