@@ -52,8 +52,8 @@ for (const kind of ENGINES) {
         .where('id', '=', 'firm-a')
         .executeTakeFirstOrThrow();
       assert.ok(row.sftp_password_hash && !row.sftp_password_hash.includes('s3cret'));
-      assert.ok(verifyPassword('s3cret', row.sftp_password_hash!));
-      assert.ok(!verifyPassword('wrong', row.sftp_password_hash!));
+      assert.ok(await verifyPassword('s3cret', row.sftp_password_hash!));
+      assert.ok(!(await verifyPassword('wrong', row.sftp_password_hash!)));
       await addFirm(store.engine, {
         id: 'firm-b',
         name: 'Firm B',

@@ -3,8 +3,8 @@
 // LastModified), and the spreadsheet-formula rule. Pure functions: a value in, the cell's text out.
 import type { ExportDateFormat } from '../store/firms.js';
 import type { ExportColumn, ExportTemplate } from '../templates/export-templates.js';
-import { type ExportRecord, recordLayout } from './record.js';
 import { daysFrom, isoWithOffset } from '../time/zones.js';
+import { type ExportRecord, recordLayout } from './record.js';
 
 export type { ExportRecord } from './record.js';
 

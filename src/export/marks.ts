@@ -43,11 +43,14 @@ export interface CompletedExport {
   rows: number;
   /** Set when the export moves its task's mark: the task and the new mark. */
   mark?: { task: string; at: string };
+  /** Stores the published file elsewhere, in the same transaction. */
+  publish?(trx: Transaction<Database>, file: string): Promise<void>;
 }
 
 /** Completes the run and moves the mark (never backwards), together. */
 export async function commitExport(db: Kysely<Database>, c: CompletedExport): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await c.publish?.(trx, c.filePath);
     if (c.mark) {
       await trx
         .insertInto('export_marks')

@@ -4,18 +4,20 @@
 // any point before the publish leaves no file and an unmoved mark, so the next delta still has the rows.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { Transaction } from 'kysely';
 import { templateUnknown, usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
 import { createRun } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import { getFirm } from '../store/firms.js';
+import type { Database } from '../store/schema.js';
 import { EXPORT_TEMPLATES, type ExportTemplate, findExportTemplate } from '../templates/export-templates.js';
+import { localDay, parseInstant } from '../time/zones.js';
 import { exportFileName, exportFileNames, temporaryName } from './file-name.js';
 import { chunkFormatter } from './format.js';
 import { commitExport, interruptExport, nextMark, readMark } from './marks.js';
 import { readRecords } from './query.js';
 import { interruptAbandonedExports, thisOwner } from './recovery.js';
-import { localDay, parseInstant } from '../time/zones.js';
 import { openExportFile } from './writer.js';
 
 /** Which rows: all of the firm's, those changed since an instant, or since the task's last export. */
@@ -33,6 +35,11 @@ export interface ExportOptions {
   now?: Date;
   /** Rows per chunk read, formatted and written. */
   chunkSize?: number;
+  /**
+   * Called inside the transaction that completes the run and moves the mark, with the published file:
+   * the server stores it for download there, so the mark never moves without the file.
+   */
+  publish?(trx: Transaction<Database>, file: string): Promise<void>;
   /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
   afterChunk?(rowsWritten: number): void | Promise<void>;
 }
@@ -148,6 +155,7 @@ export async function exportFile(engine: Engine, opts: ExportOptions): Promise<E
       // Only a delta moves its task's mark: a full export or --since answers another question, and the
       // task's next delta must still carry what its own last file did not.
       mark: scope.kind === 'delta' ? { task, at: mark } : undefined,
+      publish: opts.publish,
     });
   } catch (e) {
     await out?.discard();

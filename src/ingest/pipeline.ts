@@ -17,6 +17,7 @@ import {
   findRepeat,
   findResumableRun,
   finishRun,
+  linkFile,
   markRepeat,
   type RowCounts,
   type RowError,
@@ -49,6 +50,10 @@ export interface ImportOptions {
   /** Where the private copy of the file is kept while it is imported (default: the system's temp folder). */
   spoolDir?: string;
   batchSize?: number;
+  /** The file's name as received (default: the file's own name): what the template is recognised by. */
+  fileName?: string;
+  /** The ledger's file this import processes: its run is linked to it. */
+  fileId?: number;
   /** Imports a per-firm knowledge-base list instead of recognising the template from the file name. */
   template?: ImportTemplate;
   /** The firm's import lease, when the caller holds it (several files, a dry run of several files). */
@@ -88,6 +93,11 @@ export interface ImportResult {
   warnings: string[];
   repeatOf: number | null;
   resumedFromRow: number | null;
+  /**
+   * Interrupted by the database, the disk or a stop request rather than by the file: the same file
+   * again resumes, and a worker retries it.
+   */
+  retryable: boolean;
 }
 
 /** Problems kept in an ImportResult: enough to read, bounded whatever the file holds. */
@@ -172,9 +182,9 @@ class FileImport {
     private readonly lease: Lease,
   ) {
     this.dryRun = opts.dryRun === true;
-    this.fileName = path.basename(opts.file);
+    this.fileName = opts.fileName ?? path.basename(opts.file);
     this.result = {
-      file: path.resolve(opts.file),
+      file: opts.fileName ?? path.resolve(opts.file),
       template: opts.template?.name ?? null,
       status: 'interrupted',
       dryRun: this.dryRun,
@@ -187,6 +197,7 @@ class FileImport {
       warnings: [],
       repeatOf: null,
       resumedFromRow: null,
+      retryable: false,
     };
   }
 
@@ -208,6 +219,7 @@ class FileImport {
         template: r.template ?? 'unrecognised',
         fileName: this.fileName,
         filePath: r.file,
+        fileId: this.opts.fileId,
         sha256,
         status: 'interrupted',
         message: e.message,
@@ -310,6 +322,8 @@ class FileImport {
       }
       if (resumed) {
         this.runId = dryRun ? null : Number(resumed.id);
+        if (this.runId !== null && this.opts.fileId !== undefined)
+          await linkFile(engine.db, this.runId, this.opts.fileId);
         this.counts = countsOf(resumed);
         this.from = resumed.checkpoint_row;
         this.done = this.from;
@@ -324,6 +338,7 @@ class FileImport {
           template: t.name,
           fileName: this.fileName,
           filePath: result.file,
+          fileId: this.opts.fileId,
           sha256: snap.sha256,
           status: 'running',
           warnings: result.warnings,
@@ -430,6 +445,8 @@ class FileImport {
     result.rows = this.counts;
     result.status = 'interrupted';
     const expected = isCaseportError(e) || this.engine.isOutage(e);
+    result.retryable =
+      this.engine.isOutage(e) || (isCaseportError(e) && (e.code === 'STOPPED' || e.code === 'STORAGE'));
     const why = e instanceof Error ? e.message : String(e);
     const where = done === 0 ? 'stopped before any row was applied' : `stopped after row ${done}`;
     const then = done === 0 ? '' : `; importing the same file again resumes after row ${done}`;

@@ -211,6 +211,34 @@ export async function acquireLease(engine: Engine, name: string, o: LeaseOptions
     }
   }
 
+  return holdLease(engine, name, owner, ttlMs);
+}
+
+/**
+ * Takes the lease `name` only if it is free now and nobody is queued for it (a worker looking for work
+ * never jumps the queue of a waiting command); undefined otherwise.
+ */
+export async function tryLease(
+  engine: Engine,
+  name: string,
+  o: LeaseOptions = {},
+): Promise<Lease | undefined> {
+  const ttlMs = o.ttlMs ?? leaseTtlMs();
+  const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const waiting = await engine.db
+    .selectFrom('lease_waiters')
+    .select('id')
+    .where('name', '=', name)
+    .where('expires_at', '>=', engine.clockMs() as never)
+    .limit(1)
+    .executeTakeFirst();
+  if (waiting) return undefined;
+  if (!(await tryTake(engine, name, owner, ttlMs, o.holder ?? name))) return undefined;
+  return holdLease(engine, name, owner, ttlMs);
+}
+
+/** A lease this process holds: renewed by heartbeat until released. */
+function holdLease(engine: Engine, name: string, owner: string, ttlMs: number): Lease {
   let lost = false;
   const renew = async (db: Db) => {
     const r = await db

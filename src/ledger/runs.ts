@@ -49,6 +49,8 @@ export interface NewRun {
   template: string;
   fileName: string;
   filePath?: string;
+  /** The ledger's file the run processes. */
+  fileId?: number;
   sha256?: string;
   status: RunStatus;
   billedRows?: number;
@@ -66,6 +68,7 @@ export async function createRun(db: Db, r: NewRun): Promise<number> {
       template: r.template,
       file_name: r.fileName,
       file_path: r.filePath ?? null,
+      file_id: r.fileId ?? null,
       file_sha256: r.sha256 ?? null,
       status: r.status,
       started_at: now,
@@ -112,6 +115,11 @@ export async function findRepeat(db: Db, firmId: string, sha256: string): Promis
     .orderBy('id', 'desc')
     .executeTakeFirst();
   return row ? Number(row.id) : undefined;
+}
+
+/** A resumed run now processes this file of the ledger (the same content received again). */
+export async function linkFile(db: Db, runId: number, fileId: number): Promise<void> {
+  await db.updateTable('runs').set({ file_id: fileId }).where('id', '=', runId).execute();
 }
 
 export async function markRepeat(db: Db, runId: number, of: number): Promise<void> {

@@ -44,6 +44,11 @@ export interface Engine {
   /** The database's clock, in milliseconds since 1970: one clock for every process sharing the store. */
   clockMs(): RawBuilder<number>;
   /**
+   * The end of a queue's claim subquery: `for update skip locked` on PostgreSQL (claimers pass over
+   * rows another is taking); nothing on SQLite, where the one writer at a time already serialises claims.
+   */
+  skipLocked(): RawBuilder<unknown>;
+  /**
    * True when the database refused a statement because of the data in it (a value out of range, too
    * large, a constraint): the batch is split to find the row. False for anything else (a lost
    * connection, a bug in a statement), which must not be blamed on a row.
@@ -143,6 +148,7 @@ export function openSqlite(file: string): Engine {
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`${sql.ref(a)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[0]))})) and +${sql.ref(b)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[1]))}))`,
     clockMs: () => sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
+    skipLocked: () => sql``,
     isRowDataError: (e) => SQLITE_ROW_ERRORS.test(codeOf(e)),
     isOutage: (e) => SQLITE_OUTAGES.test(codeOf(e)) || SYSTEM_ERROR.test(codeOf(e)),
     // Through the given connection or transaction (the driver prepares each statement text once).
@@ -208,6 +214,7 @@ export function openPostgres(url: string): Engine {
     inPairs: (a, b, pairs) =>
       sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]))`,
     clockMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+    skipLocked: () => sql`for update skip locked`,
     // Data exceptions (22), integrity constraints (23) and program limits such as an index row too
     // large (54): each says something about a row. Connection, resource and syntax errors do not.
     isRowDataError: (e) => /^(22|23|54)/.test(codeOf(e)),

@@ -1,6 +1,8 @@
 // Firms (tenants): the settings every run reads, created and listed by the CLI.
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { configError, firmExists, firmNotFound } from '../errors.js';
+import { addDefaultTasks } from '../schedule/tasks.js';
 import { isTimeZone } from '../time/zones.js';
 import type { Engine } from './engine.js';
 import type { FirmTable } from './schema.js';
@@ -46,11 +48,14 @@ export function hashPassword(password: string): string {
   return `scrypt$${salt.toString('hex')}$${scryptSync(password, salt, 32).toString('hex')}`;
 }
 
-export function verifyPassword(password: string, stored: string): boolean {
+const scryptAsync = promisify(scrypt) as (p: string, salt: Buffer, len: number) => Promise<Buffer>;
+
+/** Checks a password against its stored hash on libuv's thread pool: the event loop keeps serving. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [kind, salt, hash] = stored.split('$');
   if (kind !== 'scrypt' || !salt || !hash) return false;
   const want = Buffer.from(hash, 'hex');
-  const got = scryptSync(password, Buffer.from(salt, 'hex'), 32);
+  const got = await scryptAsync(password, Buffer.from(salt, 'hex'), 32);
   return want.length === got.length && timingSafeEqual(got, want);
 }
 
@@ -91,20 +96,30 @@ export async function addFirm(engine: Engine, f: NewFirm): Promise<Firm> {
     sftp_public_key: f.sftpPublicKey ?? null,
     created_at: new Date().toISOString(),
   };
-  await engine.db.insertInto('firms').values(row).execute();
+  await engine.db.transaction().execute(async (trx) => {
+    await trx.insertInto('firms').values(row).execute();
+    await addDefaultTasks(trx, row.id);
+  });
   return toFirm(row);
 }
 
 export async function updateFirm(
   engine: Engine,
   id: string,
-  patch: Partial<Pick<NewFirm, 'zoomNoUpdate' | 'recordLimit' | 'exportDateFormat' | 'timezone'>>,
+  patch: Partial<
+    Pick<
+      NewFirm,
+      'zoomNoUpdate' | 'recordLimit' | 'exportDateFormat' | 'timezone' | 'sftpPassword' | 'sftpPublicKey'
+    >
+  >,
 ): Promise<Firm> {
   const set: Partial<FirmTable> = {};
   if (patch.zoomNoUpdate !== undefined) set.zoom_no_update = patch.zoomNoUpdate ? 1 : 0;
   if (patch.recordLimit !== undefined) set.record_limit = patch.recordLimit;
   if (patch.exportDateFormat !== undefined) set.export_date_format = patch.exportDateFormat;
   if (patch.timezone !== undefined) set.timezone = checkTimeZone(patch.timezone);
+  if (patch.sftpPassword !== undefined) set.sftp_password_hash = hashPassword(patch.sftpPassword);
+  if (patch.sftpPublicKey !== undefined) set.sftp_public_key = patch.sftpPublicKey;
   if (Object.keys(set).length > 0)
     await engine.db.updateTable('firms').set(set).where('id', '=', id).execute();
   return getFirm(engine, id);

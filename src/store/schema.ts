@@ -92,6 +92,74 @@ export interface RunTable {
   result_file: string | null;
   repeat_of_run_id: number | null;
   acknowledged_at: string | null;
+  file_id: number | null;
+  job_id: number | null;
+}
+
+export interface TaskTable {
+  id: Generated<number>;
+  firm_id: string | null;
+  kind: string;
+  template: string | null;
+  scope: string | null;
+  cron: string | null;
+  on_arrival: Generated<number>;
+  paused: Generated<number>;
+  last_due_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  firm_id: string | null;
+  task_id: number | null;
+  trigger: string;
+  kind: string;
+  due_at: string;
+  status: string;
+  attempts: Generated<number>;
+  not_before: number | null;
+  lease_owner: string | null;
+  message: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface FileTable {
+  id: Generated<number>;
+  firm_id: string;
+  folder: string;
+  name: string;
+  run_order: string;
+  template: string | null;
+  size: number;
+  sha256: string;
+  content_key: string | null;
+  status: string;
+  job_id: number | null;
+  run_id: number | null;
+  source_file_id: number | null;
+  attempts: Generated<number>;
+  not_before: number | null;
+  lease_owner: string | null;
+  message: string | null;
+  received_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  acknowledged_at: string | null;
+}
+
+export interface FileChunkTable {
+  content_key: string;
+  seq: number;
+  data: Buffer;
+}
+
+export interface SettingTable {
+  name: string;
+  value: string;
 }
 
 export interface RunErrorTable {
@@ -128,6 +196,11 @@ export interface Database {
   export_marks: ExportMarkTable;
   leases: LeaseTable;
   lease_waiters: LeaseWaiterTable;
+  tasks: TaskTable;
+  jobs: JobTable;
+  files: FileTable;
+  file_chunks: FileChunkTable;
+  settings: SettingTable;
   employers: RecordTable;
   contacts: RecordTable;
   clients: RecordTable;

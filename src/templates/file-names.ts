@@ -57,3 +57,17 @@ export function compareForRun(a: RecognisedFile, b: RecognisedFile): number {
     compareDigits(a.sequence, b.sequence)
   );
 }
+
+/**
+ * A text key that sorts files as compareForRun does (template order, file date, suffix); names that
+ * match no template sort after every template, by name.
+ */
+export function runOrderKey(fileName: string): string {
+  try {
+    const r = recogniseFileName(fileName);
+    const seq = r.sequence.length > 9 ? r.sequence : r.sequence.padStart(9, '0');
+    return `${String(r.template.order).padStart(3, '0')}|${r.fileDate}|${String(seq.length).padStart(6, '0')}${seq}`;
+  } catch {
+    return `999|${path.basename(fileName)}`;
+  }
+}

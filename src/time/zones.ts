@@ -13,7 +13,10 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** Local calendar fields of `at` in `tz`. */
-export function zonedParts(at: Date, tz: string): { year: number; month: number; day: number; hour: number; minute: number } {
+export function zonedParts(
+  at: Date,
+  tz: string,
+): { year: number; month: number; day: number; hour: number; minute: number } {
   const d = DateTime.fromJSDate(at, { zone: tz });
   return { year: d.year, month: d.month, day: d.day, hour: d.hour, minute: d.minute };
 }
