@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import Papa from 'papaparse';
 import { type ExportOptions, exportFile } from '../src/export/index.js';
 import { readMark } from '../src/export/marks.js';
-import { isoWithOffset } from '../src/time/zones.js';
 import { importFile } from '../src/ingest/index.js';
 import { createRun, finishRun } from '../src/ledger/runs.js';
 import {
@@ -18,6 +17,7 @@ import {
   type ImportTemplate,
   petitionsList,
 } from '../src/templates/index.js';
+import { isoWithOffset } from '../src/time/zones.js';
 import { header, templateNamed } from './fixtures.js';
 import { ENGINES, storeWithFirm, type TestStore, tempDir, writeCsv } from './helpers.js';
 

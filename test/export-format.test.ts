@@ -18,7 +18,6 @@ import {
 } from '../src/export/format.js';
 import { recordOf } from '../src/export/record.js';
 import { ABANDONED_AFTER_MS, isAbandoned, ownerAlive, thisOwner } from '../src/export/recovery.js';
-import { daysFrom, isoWithOffset, localDay, minuteStamp, parseInstant } from '../src/time/zones.js';
 import { openExportFile } from '../src/export/writer.js';
 import { parseNumber } from '../src/ingest/cells.js';
 import {
@@ -29,6 +28,7 @@ import {
   passportDetailsExport,
   twinColumnNames,
 } from '../src/templates/index.js';
+import { daysFrom, isoWithOffset, localDay, minuteStamp, parseInstant } from '../src/time/zones.js';
 import { tempDir } from './helpers.js';
 
 describe('export: the spreadsheet formula rule', () => {
