@@ -190,17 +190,17 @@ describe('caseport CLI', () => {
 
   test('start: the demo firm with its credentials, the sample files imported', () => {
     const fresh = tempDir();
-    const r = cli(fresh, 'start');
+    const r = cli(fresh, 'start', '--no-serve');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /user: demo {3}password: \S{12,}/);
     assert.match(r.out, /company_Details_import_20261120\.csv: COMPLETED/);
     assert.match(r.out, /case_Details_Data_import_20261120\.csv: COMPLETED/);
-    const again = cli(fresh, 'start');
+    const again = cli(fresh, 'start', '--no-serve');
     assert.equal(again.code, 0);
     assert.doesNotMatch(again.out, /password/, 'credentials are shown once');
     const importDir = path.join(fresh, 'firms', 'demo', 'Import');
     const refused = writeCsv(importDir, 'company_Details_import_20260230.csv', [['EmployerID']]);
-    const third = cli(fresh, 'start');
+    const third = cli(fresh, 'start', '--no-serve');
     assert.equal(third.code, 4);
     assert.match(third.out, /not a calendar date[\s\S]*kept in .*Import to be retried/);
     assert.ok(existsSync(refused), 'an interrupted file stays in Import');

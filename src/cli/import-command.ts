@@ -1,14 +1,19 @@
 // `caseport import <file...> --firm F [--dry-run] [--json]`: process files now, in run order, under the
 // firm's import lease (another import of the firm, from any process, runs before or after, never
 // during). Problems stream to the output as the files are done, whatever their number.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isCaseportError } from '../errors.js';
+import { CaseportError, isCaseportError } from '../errors.js';
 import { dryRunTogether, type ImportResult, importFile, withImportLease } from '../ingest/index.js';
+import { claimThisFile, createJob, type LedgerFile, receiveFile } from '../ledger/files.js';
 import type { Lease } from '../ledger/leases.js';
+import { leaseLost } from '../ledger/leases.js';
 import type { RowError } from '../ledger/runs.js';
 import { firmFolders, spoolFolder } from '../paths.js';
+import { openFileStore } from '../store/file-store.js';
 import { type Engine, getFirm } from '../store/index.js';
 import { compareForRun, type RecognisedFile, recogniseFileName } from '../templates/index.js';
+import { runImportStage } from '../worker/import-stage.js';
 import { EXIT, printRaw, progressBar, safeJson, say, warn } from './output.js';
 
 export interface ImportCommandOptions {
@@ -16,6 +21,8 @@ export interface ImportCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   batchSize?: number;
+  /** Each file's outcome as it is done (caseport start files them away). */
+  onResult?(file: string, r: ImportResult): Promise<void>;
 }
 
 /** Files in the order a run processes them; names that match no template keep their place at the end. */
@@ -136,29 +143,101 @@ export async function runImport(engine: Engine, dataDir: string, files: string[]
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let dryBilled = 0;
+  const fileStore = openFileStore(engine, dataDir);
+  let jobId: number | undefined;
+  /** A real run goes through the ledger as the server's does: the file received, then run by the same stage. */
+  const viaLedger = async (
+    file: string,
+    lease: Lease,
+    bar: ReturnType<typeof progressBar>,
+    printer: ResultPrinter,
+  ) => {
+    jobId ??= await createJob(engine.db, {
+      firmId: o.firm,
+      taskId: null,
+      trigger: 'cli',
+      kind: 'import',
+      dueAt: new Date().toISOString(),
+    });
+    // What is not a readable regular file (missing, a folder, a FIFO, no permission) never reaches the
+    // ledger: the import's own snapshot refuses it with the reason, as an Interrupted run.
+    const direct = () =>
+      importFile(engine, {
+        firmId: o.firm,
+        file,
+        batchSize: o.batchSize,
+        resultDir: firmFolders(dataDir, o.firm).results,
+        spoolDir: spoolFolder(dataDir),
+        lease,
+        signal: stop.signal,
+      });
+    if (!(await stat(file).catch(() => undefined))?.isFile()) return direct();
+    let received: LedgerFile;
+    try {
+      received = await receiveFile(engine, fileStore, {
+        firmId: o.firm,
+        name: path.basename(file),
+        localPath: file,
+        jobId,
+        adopt: true,
+      });
+    } catch (e) {
+      if (isCaseportError(e) && e.code !== 'STORAGE') throw e;
+      if (engine.isOutage(e)) throw e;
+      return direct();
+    }
+    const claimed = await claimThisFile(engine, received.id, lease);
+    const out = await runImportStage(
+      {
+        engine,
+        store: fileStore,
+        dataDir,
+        signal: stop.signal,
+        batchSize: o.batchSize,
+        cli: {
+          resultDir: firmFolders(dataDir, o.firm).results,
+          onProgress: (fraction, rows) => bar.update(fraction, rows),
+          onProblem: (p) => printer.problem(p),
+        },
+      },
+      claimed,
+      lease,
+    );
+    if (out.kind === 'lost') throw leaseLost(lease.name);
+    if (out.kind !== 'final' || !out.result) {
+      throw new CaseportError(
+        'STORAGE',
+        `${file}: ${out.kind === 'retry' ? out.message : 'the outcome could not be recorded'}`,
+      );
+    }
+    return { ...out.result, file: path.resolve(file) };
+  };
   const importAll = async (store: Engine, lease: Lease) => {
     for (const file of runOrder(files)) {
       if (stop.signal.aborted) break;
       const bar = progressBar(path.basename(file), !o.json);
       const printer = json ?? textPrinter();
       try {
-        const r = await importFile(store, {
-          firmId: o.firm,
-          file,
-          dryRun: o.dryRun,
-          batchSize: o.batchSize,
-          resultDir: firmFolders(dataDir, o.firm).results,
-          spoolDir: spoolFolder(dataDir),
-          lease,
-          signal: stop.signal,
-          pendingBilled: dryBilled,
-          onProgress: (fraction, rows) => bar.update(fraction, rows),
-          onProblem: (p) => printer.problem(p),
-        });
+        const r = o.dryRun
+          ? await importFile(store, {
+              firmId: o.firm,
+              file,
+              dryRun: o.dryRun,
+              batchSize: o.batchSize,
+              resultDir: firmFolders(dataDir, o.firm).results,
+              spoolDir: spoolFolder(dataDir),
+              lease,
+              signal: stop.signal,
+              pendingBilled: dryBilled,
+              onProgress: (fraction, rows) => bar.update(fraction, rows),
+              onProblem: (p) => printer.problem(p),
+            })
+          : await viaLedger(file, lease, bar, printer);
         results.push(r);
         dryBilled += r.rows.total;
         bar.stop();
         printer.done(r);
+        await o.onResult?.(file, r);
       } finally {
         bar.stop();
       }

@@ -12,7 +12,9 @@ import { runImport } from './import-command.js';
 import { KB_LISTS, kbImport, kbList } from './kb-command.js';
 import { exportCountries } from './kb-export.js';
 import { EXIT, endOutputQuietlyWhenClosed, outputFailed, printJson, say, warn } from './output.js';
+import { runServe, runWorker } from './serve-command.js';
 import { startDemo } from './start-command.js';
+import { runsReport, taskAdd, taskList, taskRemove, taskRun } from './task-command.js';
 
 const USAGE_CODES = new Set([
   'USAGE',
@@ -33,6 +35,46 @@ function wholeNumber(v: string): number {
 function batchSize(v: string): number {
   const n = wholeNumber(v);
   if (n < 1 || n > 50_000) throw new InvalidArgumentError('expected a number of rows from 1 to 50000');
+  return n;
+}
+
+function port(v: string): number {
+  const n = wholeNumber(v);
+  if (n > 65535) throw new InvalidArgumentError('expected a port number (0-65535; 0 picks a free one)');
+  return n;
+}
+
+function count(max: number) {
+  return (v: string): number => {
+    const n = wholeNumber(v);
+    if (n > max) throw new InvalidArgumentError(`expected a number from 0 to ${max}`);
+    return n;
+  };
+}
+
+async function readPublicKey(file: string): Promise<string> {
+  const key = (
+    await readFile(file, 'utf8').catch(() => {
+      throw new CaseportError('CONFIG', `--sftp-key: cannot read ${file}`);
+    })
+  ).trim();
+  const lines = key.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('#'));
+  if (
+    lines.length === 0 ||
+    !lines.every((l) => /^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) [A-Za-z0-9+/=]+/.test(l))
+  ) {
+    throw new CaseportError(
+      'CONFIG',
+      `--sftp-key: ${file} is not an OpenSSH public key (ssh-ed25519 AAAA...)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function taskIdOf(v: string): number {
+  const n = Number(v);
+  if (!/^\d{1,15}$/.test(v))
+    throw new CaseportError('USAGE', `task id "${v}" is not a number (caseport task list <firm>)`);
   return n;
 }
 
@@ -79,8 +121,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('start')
-    .description('first start on the embedded default: store, demo firm with its credentials, sample import')
-    .action(() => run((engine, dataDir) => startDemo(engine, dataDir)));
+    .description('first start on the embedded default: store, demo firm, sample import, then the server')
+    .option('--no-serve', 'set up and import the samples, then exit')
+    .option('--sftp-port <n>', 'SFTP port (env CASEPORT_SFTP_PORT, default 2222)', port)
+    .option('--http-port <n>', 'HTTP port (env CASEPORT_HTTP_PORT, default 8080)', port)
+    .action((o) => run((engine, dataDir) => startDemo(engine, dataDir, o)));
 
   const firm = program.command('firm').description('firms (tenants)');
   firm
@@ -99,17 +144,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .action((id: string, o) =>
       run(async (engine, dataDir) => {
-        let key: string | undefined;
-        if (o.sftpKey) {
-          key = (
-            await readFile(o.sftpKey, 'utf8').catch(() => {
-              throw new CaseportError('CONFIG', `--sftp-key: cannot read ${o.sftpKey}`);
-            })
-          ).trim();
-          if (!/^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) \S+/.test(key)) {
-            throw new CaseportError('CONFIG', `--sftp-key: ${o.sftpKey} is not an OpenSSH public key`);
-          }
-        }
+        const key = o.sftpKey ? await readPublicKey(o.sftpKey) : undefined;
         const f = await addFirm(engine, {
           id,
           name: o.name,
@@ -134,6 +169,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--record-limit <n>', 'rows allowed per billing period', wholeNumber)
     .option('--timezone <tz>', 'IANA time zone')
     .addOption(new Option('--date-format <f>', 'export date format').choices(['MM/DD/YYYY', 'YYYY-MM-DD']))
+    .option('--sftp-password <p>', 'SFTP password (stored hashed)')
+    .option('--sftp-key <file>', 'SFTP public key file (OpenSSH format; replaces the current keys)')
     .action((id: string, o) =>
       run(async (engine) => {
         const f = await updateFirm(engine, id, {
@@ -141,6 +178,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
           recordLimit: o.recordLimit,
           timezone: o.timezone,
           exportDateFormat: o.dateFormat,
+          sftpPassword: o.sftpPassword,
+          sftpPublicKey: o.sftpKey ? await readPublicKey(o.sftpKey) : undefined,
         });
         say(`updated ${describeFirm(f)}`);
         return EXIT.ok;
@@ -204,6 +243,72 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--delta', "only rows changed since this template's last successful export")
     .option('--json', 'print {file, template, rows, runId, ...} as JSON')
     .action((template: string, o) => run((engine, dataDir) => runExport(engine, dataDir, template, o)));
+
+  program
+    .command('serve')
+    .description(
+      'run the integration server: SFTP site, /health and /metrics, scheduler, workers (until SIGTERM)',
+    )
+    .option('--sftp-port <n>', 'SFTP port (env CASEPORT_SFTP_PORT, default 2222)', port)
+    .option(
+      '--http-port <n>',
+      'HTTP port for /health and /metrics (env CASEPORT_HTTP_PORT, default 8080)',
+      port,
+    )
+    .option('--host <address>', 'address to listen on (default all)')
+    .option(
+      '--workers <n>',
+      'workers in this process (default 1; 0 = SFTP, HTTP and scheduler only)',
+      count(64),
+    )
+    .action((o) => run((engine, dataDir) => runServe(engine, dataDir, o)));
+
+  program
+    .command('worker')
+    .description('run workers only: claim files and exports from the shared store (until SIGTERM)')
+    .option('--concurrency <n>', 'workers in this process (default 1)', count(64))
+    .action((o) => run((engine, dataDir) => runWorker(engine, dataDir, { concurrency: o.concurrency })));
+
+  const task = program.command('task').description("a firm's import and export tasks");
+  task
+    .command('add <firmId>')
+    .description(
+      'add a task: --kind import (--on-arrival | --cron EXPR), or --kind export --template T --cron EXPR [--delta]',
+    )
+    .addOption(
+      new Option('--kind <kind>', 'what the task does').choices(['import', 'export']).makeOptionMandatory(),
+    )
+    .option('--on-arrival', 'import each file as soon as its upload is complete')
+    .option('--cron <expr>', 'five-field cron expression in the firm\'s time zone, e.g. "0 2 * * *"')
+    .option('--template <name>', 'export template')
+    .option('--delta', 'export only rows changed since the last successful export of this task')
+    .option('--json', 'print JSON')
+    .action((firmId: string, o) => run((engine) => taskAdd(engine, firmId, o)));
+  task
+    .command('list <firmId>')
+    .description("list a firm's tasks with their next run")
+    .option('--json', 'print JSON')
+    .action((firmId: string, o) => run((engine) => taskList(engine, firmId, o)));
+  task
+    .command('run <firmId> <taskId>')
+    .description('run a task now: its job is queued for the workers')
+    .option('--json', 'print JSON')
+    .action((firmId: string, id: string, o) => run((engine) => taskRun(engine, firmId, taskIdOf(id), o)));
+  task
+    .command('remove <firmId> <taskId>')
+    .description('remove a task (its past runs stay)')
+    .action((firmId: string, id: string) => run((engine) => taskRemove(engine, firmId, taskIdOf(id))));
+
+  program
+    .command('runs')
+    .description("a firm's runs: every file, what needs attention, completed files, or upcoming runs")
+    .requiredOption('--firm <firmId>', 'the firm')
+    .addOption(
+      new Option('--view <view>', 'which report').choices(['need-attention', 'completed', 'upcoming']),
+    )
+    .option('--limit <n>', 'most files listed (default 100)', count(100000))
+    .option('--json', 'print JSON')
+    .action((o) => run((engine) => runsReport(engine, o)));
 
   return program;
 }

@@ -1,6 +1,8 @@
-// `caseport start`: the first start on the embedded default. Creates the store, a demo firm with its
-// SFTP credentials printed once, its folders, loads its petitions and custom fields, and imports the
-// sample files dropped in its Import folder, moving each processed file to Archive.
+// `caseport start`: the first start on the embedded default, then the server. Creates the store, a demo
+// firm with its SFTP password printed once and an on-arrival import task (uploads are processed within
+// seconds), loads its petitions, case managers and custom fields, imports the sample files (and any
+// file dropped in its local Import folder) through the same ledger the server uses, then serves the
+// SFTP site until Ctrl-C, printing how to upload with `sftp`.
 
 import { randomBytes } from 'node:crypto';
 import { copyFile, readdir, rename } from 'node:fs/promises';
@@ -9,15 +11,22 @@ import { fileURLToPath } from 'node:url';
 import { makeFolder } from '../folders.js';
 import { importFile } from '../ingest/index.js';
 import { makeFirmFolders, spoolFolder } from '../paths.js';
+import { addTask, listTasks } from '../schedule/tasks.js';
 import { addFirm, type Engine, findFirm, hashPassword } from '../store/index.js';
 import { FIRM_LIST_TEMPLATES } from '../templates/index.js';
-import { printSummary, runOrder } from './import-command.js';
+import { runImport } from './import-command.js';
 import { EXIT, say } from './output.js';
+import { runServe, type ServeCommandOptions } from './serve-command.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 export const DEMO_FIRM = 'demo';
 
-export async function startDemo(engine: Engine, dataDir: string): Promise<number> {
+export interface StartOptions extends ServeCommandOptions {
+  /** Set up and import, then exit instead of serving. */
+  serve?: boolean;
+}
+
+export async function startDemo(engine: Engine, dataDir: string, o: StartOptions = {}): Promise<number> {
   say(`Caseport store: ${engine.location}`);
   let firm = await findFirm(engine, DEMO_FIRM);
   const folders = await makeFirmFolders(dataDir, DEMO_FIRM);
@@ -51,26 +60,46 @@ export async function startDemo(engine: Engine, dataDir: string): Promise<number
     }
     say(`Sample files placed in ${folders.import}`);
   }
-  const files = (await readdir(folders.import)).filter((f) => f.toLowerCase().endsWith('.csv'));
-  if (files.length === 0)
-    say(`No files waiting in ${folders.import}: drop template files there and run start again.`);
-  let worst: number = EXIT.ok;
-  await makeFolder(folders.archive);
-  for (const f of runOrder(files.map((x) => path.join(folders.import, x)))) {
-    const r = await importFile(engine, {
-      firmId: DEMO_FIRM,
-      file: f,
-      resultDir: folders.results,
-      spoolDir: spoolFolder(dataDir),
-    });
-    printSummary(r);
-    // An interrupted file stays in Import to be retried (e.g. once the allowance is raised).
-    if (r.status !== 'interrupted') await rename(f, path.join(folders.archive, path.basename(f)));
-    else say(`  kept in ${folders.import} to be retried`);
-    if (r.status === 'interrupted') worst = EXIT.interrupted;
-    else if (r.status === 'incomplete' && worst === EXIT.ok) worst = EXIT.incomplete;
+  if (!(await listTasks(engine, DEMO_FIRM)).some((t) => t.onArrival)) {
+    await addTask(engine, DEMO_FIRM, { kind: 'import', onArrival: true });
   }
-  say(`Processed files are in ${folders.archive}; result files for rejected rows in ${folders.results}.`);
-  say('Next: caseport import <file> --firm demo · caseport kb list countries · caseport --help');
-  return worst === EXIT.interrupted ? worst : EXIT.ok;
+  const files = (await readdir(folders.import)).filter((f) => f.toLowerCase().endsWith('.csv'));
+  let code: number = EXIT.ok;
+  if (files.length === 0) say(`No files waiting in ${folders.import}.`);
+  else {
+    await makeFolder(folders.archive);
+    code = await runImport(
+      engine,
+      dataDir,
+      files.map((x) => path.join(folders.import, x)),
+      {
+        firm: DEMO_FIRM,
+        // An interrupted file stays in Import to be retried (e.g. once the allowance is raised).
+        async onResult(file, r) {
+          if (r.status !== 'interrupted') await rename(file, path.join(folders.archive, path.basename(file)));
+          else say(`  kept in ${folders.import} to be retried`);
+        },
+      },
+    );
+    say(`Processed files are in ${folders.archive}; result files for rejected rows in ${folders.results}.`);
+  }
+  if (o.serve === false) {
+    say('Next: caseport serve · caseport import <file> --firm demo · caseport --help');
+    return code === EXIT.interrupted ? code : EXIT.ok;
+  }
+  return runServe(engine, dataDir, {
+    ...o,
+    banner: ({ sftpPort, httpPort }) => {
+      say('');
+      say(`Caseport is serving (Ctrl-C stops it). Upload a file to the demo firm's Import folder:`);
+      say(`  sftp -P ${sftpPort} ${DEMO_FIRM}@localhost`);
+      say('  sftp> cd Import');
+      say('  sftp> put examples/import/fn_Passport_Details_import_20261120.csv');
+      say(`It is processed within seconds; see the outcome with`);
+      say(`  ./bin/caseport.js runs --firm ${DEMO_FIRM}          (or --view need-attention)`);
+      say(
+        `and download result files from the Results folder (sftp> cd /Results). Health: http://localhost:${httpPort}/health`,
+      );
+    },
+  });
 }

@@ -48,6 +48,12 @@ export interface Arrival {
   localPath: string;
   /** A job the file joins at once (the CLI's own), instead of waiting for a task. */
   jobId?: number;
+  /**
+   * The same name and content already waiting or stopped part-way (a command that was killed): that
+   * row is taken up again instead of a new one, so its run resumes and it is never run twice. Only
+   * under the firm's lease.
+   */
+  adopt?: boolean;
 }
 
 /**
@@ -58,6 +64,27 @@ export interface Arrival {
 export async function receiveFile(engine: Engine, store: FileStore, a: Arrival): Promise<LedgerFile> {
   return engine.db.transaction().execute(async (trx) => {
     const content = await store.put(trx, a.localPath);
+    if (a.adopt) {
+      const earlier = await trx
+        .selectFrom('files')
+        .select('id')
+        .where('firm_id', '=', a.firmId)
+        .where('folder', '=', 'Import')
+        .where('name', '=', a.name)
+        .where('sha256', '=', content.sha256)
+        .where('status', 'in', ['received', 'queued', 'running'])
+        .orderBy('id')
+        .executeTakeFirst();
+      if (earlier) {
+        await store.remove(trx, [content.key]);
+        return trx
+          .updateTable('files')
+          .set({ status: 'queued', job_id: a.jobId ?? null, lease_owner: null, not_before: null })
+          .where('id', '=', earlier.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
+    }
     let template: string | null = null;
     try {
       template = recogniseFileName(a.name).template.name;
@@ -222,6 +249,25 @@ export async function claimFile(
         .execute();
     }
     return file ? { ...file, takenOver: stale?.id === file.id } : undefined;
+  });
+}
+
+/** Claims one given file (the command line runs the files it was given, under the firm's lease). */
+export async function claimThisFile(engine: Engine, fileId: number, lease: Lease): Promise<LedgerFile> {
+  return engine.db.transaction().execute(async (trx) => {
+    await lease.confirm(trx);
+    return trx
+      .updateTable('files')
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb('attempts', '+', 1),
+        lease_owner: lease.owner,
+        started_at: nowIso(),
+        not_before: null,
+      }))
+      .where('id', '=', fileId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   });
 }
 

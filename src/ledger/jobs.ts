@@ -13,15 +13,15 @@ const nowIso = () => new Date().toISOString();
 export const exportTaskLeaseName = (taskId: number | null, jobId: number) =>
   taskId === null ? `export-job:${jobId}` : `export-task:${taskId}`;
 
-/** Claims the oldest queued export job; it has a lease's time to take its task's lease. */
-export async function claimExportJob(engine: Engine, owner: string): Promise<JobRow | undefined> {
+/** Claims the oldest queued export or purge job; it has a lease's time to take its task's lease. */
+export async function claimJob(engine: Engine, owner: string): Promise<JobRow | undefined> {
   const r = await sql<JobRow>`
     update jobs set status = 'running', attempts = attempts + 1, lease_owner = ${owner},
            started_at = coalesce(started_at, ${nowIso()}),
            not_before = ${engine.clockMs()} + ${leaseTtlMs()}
     where id = (
       select id from jobs
-      where kind = 'export' and status = 'queued'
+      where kind in ('export', 'purge') and status = 'queued'
         and (not_before is null or not_before <= ${engine.clockMs()})
       order by due_at, id
       limit 1 ${engine.skipLocked()}

@@ -64,3 +64,24 @@ export async function createDueJobs(engine: Engine, now: Date): Promise<DueJob[]
   }
   return made;
 }
+
+/** `caseport task run`: the task's job now, whatever its schedule (an import takes every file received). */
+export async function createJobNow(
+  engine: Engine,
+  task: { id: number; firmId: string; kind: string },
+): Promise<DueJob> {
+  const dueAt = new Date().toISOString();
+  const kind = task.kind as DueJob['kind'];
+  return engine.db.transaction().execute(async (trx) => {
+    const jobId = await createJob(trx, {
+      firmId: task.firmId,
+      taskId: task.id,
+      trigger: 'manual',
+      kind,
+      dueAt,
+    });
+    if (jobId === undefined) throw new Error(`task ${task.id} already has a job due at ${dueAt}`);
+    const files = kind === 'import' ? await queueReceived(trx, task.firmId, jobId, dueAt) : 0;
+    return { jobId, taskId: task.id, firmId: task.firmId, kind, dueAt, files };
+  });
+}

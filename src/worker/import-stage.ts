@@ -22,7 +22,7 @@ import {
   supersedeResult,
 } from '../ledger/files.js';
 import type { Lease } from '../ledger/leases.js';
-import { streamRejected } from '../ledger/runs.js';
+import { type RowError, streamRejected } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import type { FileStore } from '../store/file-store.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
@@ -34,6 +34,16 @@ export interface StageContext {
   dataDir: string;
   signal?: AbortSignal;
   batchSize?: number;
+  /**
+   * The command line's own: the result file is also left in this folder (the firm's Results), progress
+   * and problems are shown as they come, and a stop or an outage ends the file Interrupted (importing it
+   * again resumes) instead of queueing it for a worker.
+   */
+  cli?: {
+    resultDir: string;
+    onProgress?(fraction: number, rows: number): void;
+    onProblem?(p: RowError): void;
+  };
   /** Test hook: after each committed batch of a file. */
   afterBatch?(file: LedgerFile, rows: number): void;
 }
@@ -58,7 +68,7 @@ export async function runImportStage(
   lease: Lease,
 ): Promise<StageOutcome> {
   const { engine } = ctx;
-  if (file.attempts > maxAttempts()) {
+  if (!ctx.cli && file.attempts > maxAttempts()) {
     const message = `stopped after ${file.attempts - 1} attempts: ${file.message ?? 'the worker stopped each time'}`;
     await finishFile(engine.db, file.id, { status: 'interrupted', runId: file.run_id, message });
     return { kind: 'final', status: 'interrupted', runId: file.run_id, message };
@@ -82,7 +92,9 @@ export async function runImportStage(
         file: local,
         fileName: file.name,
         fileId: file.id,
-        resultDir: path.join(work, 'results'),
+        resultDir: ctx.cli?.resultDir ?? path.join(work, 'results'),
+        onProgress: ctx.cli?.onProgress,
+        onProblem: ctx.cli?.onProblem,
         spoolDir: path.join(ctx.dataDir, 'spool'),
         lease,
         signal: ctx.signal,
@@ -91,10 +103,18 @@ export async function runImportStage(
       });
     } catch (e) {
       if (isCaseportError(e) && e.code === 'LEASE_LOST') return { kind: 'lost' };
+      if (ctx.cli) {
+        await finishFile(engine.db, file.id, {
+          status: 'interrupted',
+          runId: null,
+          message: errorText(e),
+        }).catch(() => {});
+        throw e;
+      }
       if (isCaseportError(e) && e.code === 'STOPPED') return release(engine, file);
       return retry(engine, file, engine.isOutage(e) ? errorText(e) : `internal error: ${errorText(e)}`);
     }
-    if (result.status === 'interrupted' && result.retryable) {
+    if (result.status === 'interrupted' && result.retryable && !ctx.cli) {
       if (ctx.signal?.aborted) return release(engine, file);
       return retry(engine, file, result.message ?? 'stopped');
     }

@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { claimFile, firmsWithWork } from '../ledger/files.js';
-import { claimExportJob, requeueAbandonedJobs } from '../ledger/jobs.js';
+import { claimFile, firmsWithWork, namedContents } from '../ledger/files.js';
+import { claimJob, finishJob, requeueAbandonedJobs } from '../ledger/jobs.js';
 import { importLeaseName, tryLease } from '../ledger/leases.js';
+import { purgeBefore, retentionCutoff } from '../ledger/retention.js';
 import type { Metrics } from '../server/metrics.js';
 import { runExportStage } from './export-stage.js';
 import { runImportStage, type StageContext } from './import-stage.js';
@@ -130,9 +131,22 @@ export class Worker {
   private async exportOnce(signal: AbortSignal): Promise<boolean> {
     const { ctx } = this.o;
     await requeueAbandonedJobs(ctx.engine);
-    const job = await claimExportJob(ctx.engine, this.id);
+    const job = await claimJob(ctx.engine, this.id);
     if (!job) return false;
     const log = this.log.child({ firm: job.firm_id, jobId: job.id, task: job.task_id });
+    if (job.kind === 'purge') {
+      // The 90-day window; then contents a killed process stored without a ledger row.
+      const purged = await purgeBefore(ctx.engine, ctx.store, retentionCutoff(new Date()));
+      const swept = await ctx.store.sweep((keys) => namedContents(ctx.engine, keys), 86_400_000);
+      await finishJob(
+        ctx.engine,
+        job.id,
+        `purged ${purged.runs} runs, ${purged.files} files, ${purged.jobs} jobs; swept ${swept}`,
+      );
+      log.info({ ...purged, swept }, 'purge: done');
+      this.o.onDone?.({ jobId: job.id, outcome: 'purged' });
+      return true;
+    }
     const out = await runExportStage({ ...ctx, signal }, job);
     log.info({ outcome: out.kind, ...out }, 'export: ended');
     if (out.kind !== 'postponed') this.o.metrics?.exports.inc({ status: out.kind });

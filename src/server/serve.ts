@@ -1,0 +1,114 @@
+// `caseport serve` and `caseport worker`: the processes of the integration server. serve runs the SFTP
+// site, a small HTTP server (/health, /metrics), the scheduler and N workers; worker runs workers only.
+// Both stop on close(): no new work is taken, the current batch is finished or given back, and the
+// process exits.
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { startScheduler } from '../schedule/scheduler.js';
+import { type SftpServer, startSftpServer } from '../sftp/server.js';
+import type { SiteLimits } from '../sftp/site.js';
+import type { Engine } from '../store/engine.js';
+import { type FileStore, openFileStore } from '../store/file-store.js';
+import { Worker } from '../worker/worker.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { ledgerSite } from './site-backend.js';
+
+export interface ServeOptions {
+  engine: Engine;
+  dataDir: string;
+  log: Logger;
+  /** SFTP port (0: any free one); undefined: no SFTP site (worker processes). */
+  sftpPort?: number;
+  /** HTTP port for /health and /metrics (0: any free one); undefined: none. */
+  httpPort?: number;
+  host?: string;
+  workers: number;
+  scheduler: boolean;
+  sftpLimits?: Partial<SiteLimits>;
+  pollMs?: number;
+}
+
+export interface Running {
+  sftpPort?: number;
+  httpPort?: number;
+  metrics: Metrics;
+  store: FileStore;
+  /** Stops taking work, lets the workers finish or give back their current batch, and closes. */
+  close(): Promise<void>;
+}
+
+export async function serve(o: ServeOptions): Promise<Running> {
+  const store = openFileStore(o.engine, o.dataDir);
+  const metrics = createMetrics(o.engine);
+  const stop = new AbortController();
+  const closers: Array<() => Promise<void>> = [];
+  let sftp: SftpServer | undefined;
+  let http: FastifyInstance | undefined;
+  try {
+    if (o.sftpPort !== undefined) {
+      sftp = await startSftpServer({
+        backend: ledgerSite(o.engine, store),
+        limits: o.sftpLimits,
+        uploadDir: path.join(o.dataDir, 'uploads'),
+        port: o.sftpPort,
+        host: o.host,
+        log: (event, detail) => o.log.info(detail, event),
+      });
+      closers.push(() => sftp!.close());
+    }
+    if (o.httpPort !== undefined) {
+      http = await startHttp(o, metrics);
+      closers.push(() => http!.close());
+    }
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    throw e;
+  }
+  const scheduler = o.scheduler ? startScheduler({ engine: o.engine, log: o.log }) : undefined;
+  const workers = Array.from({ length: o.workers }, () => {
+    const w = new Worker({
+      ctx: { engine: o.engine, store, dataDir: o.dataDir },
+      log: o.log,
+      metrics,
+      pollMs: o.pollMs,
+    });
+    return w.run(stop.signal);
+  });
+  const httpAddress = http?.server.address();
+  return {
+    sftpPort: sftp?.port,
+    httpPort: httpAddress && typeof httpAddress === 'object' ? httpAddress.port : undefined,
+    metrics,
+    store,
+    async close() {
+      stop.abort();
+      await scheduler?.stop();
+      for (const c of closers.reverse()) await c().catch(() => {});
+      await Promise.all(workers);
+    },
+  };
+}
+
+async function startHttp(o: ServeOptions, metrics: Metrics): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.get('/health', async (_req, reply) => {
+    try {
+      await o.engine.db.selectFrom('firms').select('id').limit(1).execute();
+      return { status: 'ok', store: o.engine.kind };
+    } catch (e) {
+      reply.code(503);
+      return {
+        status: 'unavailable',
+        store: o.engine.kind,
+        error: e instanceof Error ? e.message : String(e),
+      };
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  await app.listen({ port: o.httpPort!, host: o.host ?? '0.0.0.0' });
+  return app;
+}
