@@ -38,6 +38,12 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** Rows per transaction of a worker's imports (CASEPORT_BATCH_SIZE, 1-50000; default the import's 2000). */
+function batchSizeFromEnv(): number | undefined {
+  const v = Number(process.env.CASEPORT_BATCH_SIZE);
+  return Number.isInteger(v) && v >= 1 && v <= 50_000 ? v : undefined;
+}
+
 export async function serve(o: ServeOptions): Promise<Running> {
   const store = openFileStore(o.engine, o.dataDir);
   const metrics = createMetrics(o.engine);
@@ -68,7 +74,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
   const scheduler = o.scheduler ? startScheduler({ engine: o.engine, log: o.log }) : undefined;
   const workers = Array.from({ length: o.workers }, () => {
     const w = new Worker({
-      ctx: { engine: o.engine, store, dataDir: o.dataDir },
+      ctx: { engine: o.engine, store, dataDir: o.dataDir, batchSize: batchSizeFromEnv() },
       log: o.log,
       metrics,
       pollMs: o.pollMs,
