@@ -1,5 +1,5 @@
-// kill -9 in the middle of an export, then export again: the killed run is recorded Interrupted, its
-// temporary file is gone, nothing half-written was ever published, the mark did not move, and the
+// kill -9 in the middle of an export, then export again: once the killed export's lease expires, the
+// next one takes the task over; the killed run is recorded Interrupted, its temporary file is gone, nothing half-written was ever published, the mark did not move, and the
 // next delta carries the rows the killed export was writing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,8 @@ import { ENGINES, storeWithFirm, type TestStore, tempDir } from './helpers.js';
 const TEMPLATE = 'fn_passport_details_export';
 const passports = templateNamed('fn_Passport_Details_import');
 const tick = () => new Promise((r) => setTimeout(r, 15));
+// The killed export's lease expires soon after it dies, and the next export takes it over then.
+process.env.CASEPORT_LEASE_TTL_MS = '600';
 
 /** n passports of client E1, numbered from `from`, issued in `place`. */
 function passportRows(from: number, n: number, place: string) {

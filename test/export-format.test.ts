@@ -1,12 +1,12 @@
 // Export cells, names and files without a store: the formula rule, dates, Y/N, numbers, LastModified
 // with its offset, DaysToExpiry, --since instants, file names, and the write-then-publish writer.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import Papa from 'papaparse';
-import { exportFileName, temporaryName, temporaryOwner } from '../src/export/file-name.js';
+import { exportFileName, temporaryName, temporaryRunId } from '../src/export/file-name.js';
 import {
   chunkFormatter,
   formatDate,
@@ -17,7 +17,6 @@ import {
   rowFormatter,
 } from '../src/export/format.js';
 import { recordOf } from '../src/export/record.js';
-import { ABANDONED_AFTER_MS, isAbandoned, ownerAlive, thisOwner } from '../src/export/recovery.js';
 import { openExportFile } from '../src/export/writer.js';
 import { parseNumber } from '../src/ingest/cells.js';
 import {
@@ -268,44 +267,33 @@ describe('export: file names', () => {
     assert.equal(exportFileName('x', new Date('2026-12-31T23:59:00Z'), 'UTC', 3), 'x_202612312359_3.csv');
   });
 
-  test('a temporary name says which process writes it, and only names of its prefix are read', () => {
+  test('a temporary name says which run writes it, and only names of its prefix are read', () => {
     const prefix = 'fn_passport_details_export';
-    const name = temporaryName(prefix, { host: 'web_1.example', pid: 4242 }, 'a1b2c3');
-    assert.equal(name, '.fn_passport_details_export_web-1.example_4242_a1b2c3.tmp');
-    assert.deepEqual(temporaryOwner(name, prefix), { host: 'web-1.example', pid: 4242 });
-    assert.equal(temporaryOwner(name, 'fn_visa_details_export'), undefined);
-    assert.equal(temporaryOwner('.x_999-dead.tmp', 'x'), undefined, 'an older name has no owner');
-  });
-
-  test('an export is abandoned when its process is gone, or when nothing has moved for an hour', () => {
-    assert.equal(isAbandoned(false, 0), true, 'its process is gone');
-    assert.equal(isAbandoned(true, 5 * 60_000), false);
-    assert.equal(isAbandoned(undefined, 5 * 60_000), false, 'another machine: only time tells');
-    assert.equal(isAbandoned(undefined, ABANDONED_AFTER_MS + 1), true);
-    assert.equal(
-      isAbandoned(true, ABANDONED_AFTER_MS + 1),
-      true,
-      'a reused process id does not keep it alive',
-    );
-    assert.equal(ownerAlive(thisOwner()), true);
-    assert.equal(ownerAlive({ host: 'elsewhere', pid: process.pid }), undefined);
-    assert.equal(ownerAlive({ host: thisOwner().host, pid: deadPid() }), false);
+    const name = temporaryName(prefix, 4242, 'a1b2c3');
+    assert.equal(name, '.fn_passport_details_export_r4242_a1b2c3.tmp');
+    assert.equal(temporaryRunId(name, prefix), 4242);
+    assert.equal(temporaryRunId(name, 'fn_visa_details_export'), undefined);
+    assert.equal(temporaryRunId('.x_web-1_999_ab.tmp', 'x'), undefined, 'an older name names no run');
   });
 });
 
-/** The id of a process that has ended (and been reaped). */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '0']).pid!;
-}
-
 describe('export: the writer', () => {
   const header = ['A', 'B', 'C'];
+  let run = 1000;
+  /** A fresh temporary name of a live run (run 7 is the one run that is not alive). */
+  const opts = (dir: string, runId = run++) => ({
+    dir,
+    prefix: 'x',
+    header,
+    name: temporaryName('x', runId, randomBytes(3).toString('hex')),
+    runAlive: async (id: number) => id !== 7,
+  });
   const names = (n: number) =>
     Array.from({ length: n }, (_, i) => (i === 0 ? 'x_1.csv' : `x_1_${i + 1}.csv`));
 
   test('quotes what needs quoting, CRLF, and the file appears only when published', async () => {
     const dir = tempDir();
-    const out = await openExportFile({ dir, prefix: 'x', header });
+    const out = await openExportFile(opts(dir));
     const tricky = [
       ['a,b', 'say "hi"', 'two\nlines'],
       [' padded ', '', 'José Núñez'],
@@ -330,8 +318,8 @@ describe('export: the writer', () => {
   test('never overwrites: the next free name is taken', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'x_1.csv'), 'someone else\r\n');
-    const first = await openExportFile({ dir, prefix: 'x', header });
-    const second = await openExportFile({ dir, prefix: 'x', header });
+    const first = await openExportFile(opts(dir));
+    const second = await openExportFile(opts(dir));
     await first.write([['1', '2', '3']]);
     await second.write([['4', '5', '6']]);
     const [a, b] = await Promise.all([first.publish(names(5)), second.publish(names(5))]);
@@ -349,9 +337,7 @@ describe('export: the writer', () => {
     const fresh = path.join(dir, '.x_998-alive.tmp');
     writeFileSync(fresh, 'another export writing now');
     const out = await openExportFile({
-      dir,
-      prefix: 'x',
-      header,
+      ...opts(dir),
       afterChunk: (rows) => {
         if (rows >= 2) throw new Error('disk full');
       },
@@ -366,15 +352,13 @@ describe('export: the writer', () => {
     );
   });
 
-  test("a temporary file of a process that is gone is swept at once; a live process's is kept", async () => {
+  test("a temporary file of a run that is not alive is swept at once; a live run's is kept", async () => {
     const dir = tempDir();
-    const here = thisOwner().host;
-    const dead = path.join(dir, temporaryName('x', { host: here, pid: deadPid() }, 'dead'));
-    const alive = path.join(dir, temporaryName('x', { host: here, pid: process.pid }, 'alive'));
-    const remote = path.join(dir, temporaryName('x', { host: 'elsewhere', pid: 1 }, 'remote'));
-    for (const f of [dead, alive, remote]) writeFileSync(f, 'half a file');
-    const out = await openExportFile({ dir, prefix: 'x', header });
+    const dead = path.join(dir, temporaryName('x', 7, 'dead'));
+    const alive = path.join(dir, temporaryName('x', 1, 'a1'));
+    for (const f of [dead, alive]) writeFileSync(f, 'half a file');
+    const out = await openExportFile(opts(dir));
     await out.discard();
-    assert.deepEqual(readdirSync(dir).sort(), [path.basename(alive), path.basename(remote)].sort());
+    assert.deepEqual(readdirSync(dir), [path.basename(alive)]);
   });
 });

@@ -1,5 +1,5 @@
 // Export file names: <prefix>_YYYYMMDDHHMM.csv in the firm's time zone, and _2, _3... before .csv for a
-// second and later export in the same minute; and the hidden temporary names, which say which process
+// second and later export in the same minute; and the hidden temporary names, which say which run
 // writes them. Pure.
 import { minuteStamp } from '../time/zones.js';
 
@@ -14,31 +14,19 @@ export function* exportFileNames(prefix: string, at: Date, tz: string, max = 100
   for (let n = 1; n <= max; n++) yield exportFileName(prefix, at, tz, n);
 }
 
-/** The process writing an export: the machine's name and its process id. */
-export interface ExportOwner {
-  host: string;
-  pid: number;
-}
-
-/** A host name as it can stand in a file name (letters, digits, dots and dashes). */
-export function hostToken(hostname: string): string {
-  return hostname.replace(/[^A-Za-z0-9.-]/g, '-') || 'host';
-}
-
 /**
  * The hidden temporary name an export is written under before it is published:
- * `.<prefix>_<host>_<pid>_<unique>.tmp`, so whoever finds it can tell which process writes it.
+ * `.<prefix>_r<run id>_<unique>.tmp`, so whoever finds it can ask the ledger whether its run is alive.
  */
-export function temporaryName(prefix: string, owner: ExportOwner, unique: string): string {
-  return `.${prefix}_${hostToken(owner.host)}_${owner.pid}_${unique}.tmp`;
+export function temporaryName(prefix: string, runId: number, unique: string): string {
+  return `.${prefix}_r${runId}_${unique}.tmp`;
 }
 
-/** The owner named in a temporary name of this prefix; undefined for other names (or older ones). */
-export function temporaryOwner(name: string, prefix: string): ExportOwner | undefined {
+/** The run named in a temporary name of this prefix; undefined for other names (or older ones). */
+export function temporaryRunId(name: string, prefix: string): number | undefined {
   if (!isTemporaryName(name, prefix)) return undefined;
-  const parts = name.slice(prefix.length + 2, -'.tmp'.length).split('_');
-  if (parts.length !== 3 || !/^\d+$/.test(parts[1])) return undefined;
-  return { host: parts[0], pid: Number(parts[1]) };
+  const m = /^r(\d+)_[0-9a-f]+$/.exec(name.slice(prefix.length + 2, -'.tmp'.length));
+  return m ? Number(m[1]) : undefined;
 }
 
 /** True for a temporary name of an export with this prefix (a crashed export leaves one behind). */

@@ -3,7 +3,9 @@
 // stops before that is recorded Interrupted and leaves the mark where it was.
 import type { Kysely, Transaction } from 'kysely';
 import { finishRun } from '../ledger/runs.js';
+import type { Engine } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
+import { oldestLiveImport } from './recovery.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -20,19 +22,13 @@ export async function readMark(db: Db, firmId: string, task: string): Promise<st
 
 /**
  * The mark the export will leave: its start, or the start of the oldest import of the firm still
- * running if that is earlier. A running import stamps updated_at before it commits, so its rows may
- * be stamped before our start yet invisible to our query; a stale run only makes deltas larger.
+ * running (under a live lease) if that is earlier. A running import stamps updated_at before it
+ * commits, so its rows may be stamped before our start yet invisible to our query.
  */
-export async function nextMark(db: Db, firmId: string, startedAt: Date): Promise<string> {
+export async function nextMark(engine: Engine, firmId: string, startedAt: Date): Promise<string> {
   const start = startedAt.toISOString();
-  const row = await db
-    .selectFrom('runs')
-    .select((eb) => eb.fn.min<string>('started_at').as('oldest'))
-    .where('firm_id', '=', firmId)
-    .where('kind', '=', 'import')
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return row?.oldest && row.oldest < start ? row.oldest : start;
+  const oldest = await oldestLiveImport(engine, firmId);
+  return oldest && oldest < start ? oldest : start;
 }
 
 export interface CompletedExport {

@@ -7,9 +7,10 @@ import path from 'node:path';
 import type { Transaction } from 'kysely';
 import { templateUnknown, usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
+import { acquireLease, exportLeaseName, type Lease } from '../ledger/leases.js';
 import { createRun } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
-import { getFirm } from '../store/firms.js';
+import { type Firm, getFirm } from '../store/firms.js';
 import type { Database } from '../store/schema.js';
 import { EXPORT_TEMPLATES, type ExportTemplate, findExportTemplate } from '../templates/export-templates.js';
 import { localDay, parseInstant } from '../time/zones.js';
@@ -17,7 +18,7 @@ import { exportFileName, exportFileNames, temporaryName } from './file-name.js';
 import { chunkFormatter } from './format.js';
 import { commitExport, interruptExport, nextMark, readMark } from './marks.js';
 import { readRecords } from './query.js';
-import { interruptAbandonedExports, thisOwner } from './recovery.js';
+import { exportRunAlive, interruptAbandonedExports } from './recovery.js';
 import { openExportFile } from './writer.js';
 
 /** Which rows: all of the firm's, those changed since an instant, or since the task's last export. */
@@ -40,6 +41,8 @@ export interface ExportOptions {
    * the server stores it for download there, so the mark never moves without the file.
    */
   publish?(trx: Transaction<Database>, file: string): Promise<void>;
+  /** The task's export lease, when the caller holds it (a worker); taken here otherwise. */
+  lease?: Lease;
   /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
   afterChunk?(rowsWritten: number): void | Promise<void>;
 }
@@ -84,34 +87,62 @@ function sinceOf(scope: ExportScope, tz: string): string | null {
   return at.toISOString();
 }
 
+/**
+ * Runs one export under its task's lease: one task's exports never overlap, on any process, and the
+ * run is alive exactly as long as the lease (an export killed mid-way is told by its lease expiring).
+ */
 export async function exportFile(engine: Engine, opts: ExportOptions): Promise<ExportResult> {
   const firm = await getFirm(engine, opts.firmId);
   const template = templateOf(opts.template);
-  const scope = opts.scope ?? { kind: 'all' };
   const task = opts.task ?? template.name;
+  if (opts.lease) return exportUnderLease(engine, firm, template, task, opts, opts.lease);
+  const lease = await acquireLease(engine, exportLeaseName(firm.id, task), {
+    holder: `export of ${template.name}`,
+  });
+  try {
+    return await exportUnderLease(engine, firm, template, task, opts, lease);
+  } finally {
+    await lease.release().catch(() => {}); // an expired lease is released by time
+  }
+}
+
+async function exportUnderLease(
+  engine: Engine,
+  firm: Firm,
+  template: ExportTemplate,
+  task: string,
+  opts: ExportOptions,
+  lease: Lease,
+): Promise<ExportResult> {
+  const scope = opts.scope ?? { kind: 'all' };
   // An export of this template killed before publishing left its run `running`: record it Interrupted.
-  await interruptAbandonedExports(engine.db, firm.id, template.name);
+  await interruptAbandonedExports(engine, firm.id, template.name);
   // The start instant, taken before any row is read: the new mark (see nextMark).
   const startedAt = opts.now ?? new Date();
   let since = sinceOf(scope, firm.timezone);
   if (scope.kind === 'delta') since = (await readMark(engine.db, firm.id, task)) ?? null;
-  const mark = await nextMark(engine.db, firm.id, startedAt);
+  const mark = await nextMark(engine, firm.id, startedAt);
   // Rows are chosen with updated_at >= since, and the next delta starts at this export's start: a row
   // written while this export runs may be sent twice, never skipped (at-least-once delivery).
 
   const plannedName = exportFileName(template.name, startedAt, firm.timezone);
   const outDir = path.resolve(opts.outDir);
-  const tmpName = temporaryName(template.name, thisOwner(), randomBytes(6).toString('hex'));
-  // While it runs, the run's file_path is the temporary file, named after this process: if the process
-  // dies, the next export can tell (recovery.ts) and remove the file.
   const runId = await createRun(engine.db, {
     firmId: firm.id,
     kind: 'export',
     template: template.name,
     fileName: plannedName,
-    filePath: path.join(outDir, tmpName),
     status: 'running',
+    lease,
   });
+  // While it runs, the run's file_path is the temporary file, named after the run: if its process dies,
+  // the next export can tell by the run's lease (recovery.ts) and remove the file.
+  const tmpName = temporaryName(template.name, runId, randomBytes(6).toString('hex'));
+  await engine.db
+    .updateTable('runs')
+    .set({ file_path: path.join(outDir, tmpName) })
+    .where('id', '=', runId)
+    .execute();
   const result: ExportResult = {
     file: null,
     template: template.name,
@@ -137,6 +168,7 @@ export async function exportFile(engine: Engine, opts: ExportOptions): Promise<E
       name: tmpName,
       header: template.columns.map((c) => c.name),
       afterChunk: opts.afterChunk,
+      runAlive: (id) => exportRunAlive(engine, id),
     });
     const chunks = readRecords(engine.db, template, {
       firmId: firm.id,
@@ -155,7 +187,11 @@ export async function exportFile(engine: Engine, opts: ExportOptions): Promise<E
       // Only a delta moves its task's mark: a full export or --since answers another question, and the
       // task's next delta must still carry what its own last file did not.
       mark: scope.kind === 'delta' ? { task, at: mark } : undefined,
-      publish: opts.publish,
+      // Only while the task's lease is still ours: otherwise another process has taken the task over.
+      publish: async (trx, file) => {
+        await lease.confirm(trx);
+        await opts.publish?.(trx, file);
+      },
     });
   } catch (e) {
     await out?.discard();

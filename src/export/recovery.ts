@@ -1,46 +1,52 @@
 // Exports whose process died before publishing (kill -9, a crash, a power cut): their run stays
-// `running` and their temporary file stays in the folder. The next export of the template for the firm
-// marks such runs Interrupted and removes their temporary file. A run is abandoned when its process is
-// known to be gone (same machine, no such process) or nothing has shown life for an hour (its
-// temporary file untouched, or missing since a start that long ago), whatever machine wrote it.
+// `running` and their temporary file stays in the folder. A run is alive exactly as long as the lease it
+// runs under (the task's export lease, renewed by its process); once that lease has expired or passed
+// to another process, the run is abandoned: the next export of the template marks it Interrupted and
+// removes its temporary file. Runs from before leases (no lease recorded) count as abandoned after an
+// hour without a sign of life.
 import { stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
-import { type ExportOwner, hostToken, temporaryOwner } from './file-name.js';
+import type { Engine } from '../store/engine.js';
 
-/** Untouched this long, a temporary file (or a run without one) belongs to a process that died. */
+import type { Database } from '../store/schema.js';
+
+/** A run without a lease (written before leases) is abandoned after this long without a sign of life. */
 export const ABANDONED_AFTER_MS = 60 * 60 * 1000;
 
-/** This process, as it signs the temporary files it writes. */
-export function thisOwner(): ExportOwner {
-  return { host: hostToken(hostname()), pid: process.pid };
-}
-
-/** Whether the owner's process still runs: undefined when this machine cannot tell (another host). */
-export function ownerAlive(owner: ExportOwner | undefined): boolean | undefined {
-  if (!owner || owner.host !== thisOwner().host) return undefined;
-  try {
-    process.kill(owner.pid, 0); // signal 0: only asks whether the process exists
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: it exists, as another user
-  }
-}
-
-/** Pure: an export is abandoned when its process is gone, or when it has shown no life for too long. */
-export function isAbandoned(alive: boolean | undefined, idleMs: number): boolean {
-  return alive === false || idleMs > ABANDONED_AFTER_MS;
-}
-
 /** The message of a run whose process ended before publishing. */
-export function abandonedMessage(template: string, owner: ExportOwner | undefined): string {
-  const who = owner ? ` (process ${owner.pid} on ${owner.host})` : '';
+export function abandonedMessage(template: string): string {
   return (
-    `${template}: the export did not finish: its process${who} ended before publishing; nothing was ` +
-    'published and the mark did not move, so the next delta still contains every row'
+    `${template}: the export did not finish: its process ended before publishing (its lease expired); ` +
+    'nothing was published and the mark did not move, so the next delta still contains every row'
   );
+}
+
+/** Of the given running runs, those whose lease is no longer held by the process that started them. */
+async function withoutLiveLease(engine: Engine, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const live = await engine.db
+    .selectFrom('runs')
+    .innerJoin('leases', (j) =>
+      j.onRef('leases.name', '=', 'runs.lease_name').onRef('leases.owner', '=', 'runs.lease_owner'),
+    )
+    .select('runs.id')
+    .where(engine.inList('runs.id', ids))
+    .where('leases.expires_at', '>=', engine.clockMs() as never)
+    .execute();
+  const alive = new Set(live.map((r) => Number(r.id)));
+  return new Set(ids.filter((id) => !alive.has(id)));
+}
+
+/** Whether export run `runId` is still being written by a live process (its temporary file is in use). */
+export async function exportRunAlive(engine: Engine, runId: number): Promise<boolean> {
+  const run = await engine.db
+    .selectFrom('runs')
+    .select(['status', 'lease_name'])
+    .where('id', '=', runId)
+    .executeTakeFirst();
+  if (run?.status !== 'running' || !run.lease_name) return false;
+  return !(await withoutLiveLease(engine, [runId])).has(runId);
 }
 
 /**
@@ -49,36 +55,40 @@ export function abandonedMessage(template: string, owner: ExportOwner | undefine
  * it served. Returns the ids of the runs it marked.
  */
 export async function interruptAbandonedExports(
-  db: Kysely<Database>,
+  engine: Engine,
   firmId: string,
   template: string,
   now = Date.now(),
 ): Promise<number[]> {
-  const runs = await db
+  const runs = await engine.db
     .selectFrom('runs')
-    .select(['id', 'started_at', 'file_name', 'file_path'])
+    .select(['id', 'started_at', 'file_name', 'file_path', 'lease_name'])
     .where('firm_id', '=', firmId)
     .where('kind', '=', 'export')
     .where('template', '=', template)
     .where('status', '=', 'running')
     .execute();
+  const gone = await withoutLiveLease(
+    engine,
+    runs.filter((r) => r.lease_name !== null).map((r) => Number(r.id)),
+  );
   const marked: number[] = [];
   for (const run of runs) {
     // A running export's file_path is the temporary file it writes (see pipeline.ts).
     const tmp = run.file_path ?? '';
-    const owner = temporaryOwner(path.basename(tmp), template);
-    const st = owner ? await stat(tmp).catch(() => undefined) : undefined;
-    const lastSign = st ? st.mtimeMs : Date.parse(run.started_at);
-    if (!isAbandoned(ownerAlive(owner), now - lastSign)) continue;
-    if (owner) await unlink(tmp).catch(() => {});
-    const updated = await db
+    if (run.lease_name === null) {
+      const st = tmp ? await stat(tmp).catch(() => undefined) : undefined;
+      if (now - (st ? st.mtimeMs : Date.parse(run.started_at)) <= ABANDONED_AFTER_MS) continue;
+    } else if (!gone.has(Number(run.id))) continue;
+    if (tmp && path.basename(tmp).startsWith('.')) await unlink(tmp).catch(() => {});
+    const updated = await (engine.db as Kysely<Database>)
       .updateTable('runs')
       .set({
         status: 'interrupted',
         finished_at: new Date(now).toISOString(),
-        message: abandonedMessage(template, owner),
+        message: abandonedMessage(template),
         // as for any interrupted export: the name it would have been published under
-        file_path: owner ? path.join(path.dirname(tmp), run.file_name) : run.file_path,
+        file_path: tmp ? path.join(path.dirname(tmp), run.file_name) : run.file_path,
       })
       .where('id', '=', run.id)
       .where('status', '=', 'running')
@@ -86,4 +96,22 @@ export async function interruptAbandonedExports(
     if (Number(updated.numUpdatedRows) > 0) marked.push(Number(run.id));
   }
   return marked;
+}
+
+/** Import runs of the firm still running under a live lease (or from before leases): their start. */
+export async function oldestLiveImport(engine: Engine, firmId: string): Promise<string | undefined> {
+  const row = await engine.db
+    .selectFrom('runs')
+    .leftJoin('leases', (j) =>
+      j.onRef('leases.name', '=', 'runs.lease_name').onRef('leases.owner', '=', 'runs.lease_owner'),
+    )
+    .select((eb) => eb.fn.min<string>('runs.started_at').as('oldest'))
+    .where('runs.firm_id', '=', firmId)
+    .where('runs.kind', '=', 'import')
+    .where('runs.status', '=', 'running')
+    .where((eb) =>
+      eb.or([eb('runs.lease_name', 'is', null), eb('leases.expires_at', '>=', engine.clockMs() as never)]),
+    )
+    .executeTakeFirst();
+  return row?.oldest ?? undefined;
 }

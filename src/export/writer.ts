@@ -1,20 +1,23 @@
 // Writing an export file so that a reader never sees half of it: rows go to a hidden temporary file in
 // the target folder (CSV through papaparse, CRLF, quoted where needed), which is flushed to disk and
 // then published under the first free name with a hard link, which fails instead of overwriting.
-import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import Papa from 'papaparse';
-import { isTemporaryName, temporaryName, temporaryOwner } from './file-name.js';
-import { isAbandoned, ownerAlive, thisOwner } from './recovery.js';
+import { isTemporaryName, temporaryRunId } from './file-name.js';
+
+/** Untouched this long, a temporary file that names no run belongs to an export that died. */
+const UNNAMED_STALE_MS = 60 * 60 * 1000;
 
 export interface ExportFileOptions {
   dir: string;
   /** File-name prefix, for the temporary name and the sweep of stale temporary files. */
   prefix: string;
   header: readonly string[];
-  /** The temporary file's name (see temporaryName); a fresh one of this process by default. */
-  name?: string;
+  /** The temporary file's name (see temporaryName). */
+  name: string;
+  /** Whether the export run that writes a temporary file is alive (its file is then left alone). */
+  runAlive(runId: number): Promise<boolean>;
   /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
   afterChunk?(rowsWritten: number): void | Promise<void>;
 }
@@ -33,11 +36,8 @@ export interface ExportFile {
 const CSV = { newline: '\r\n', quotes: false, escapeFormulae: false } as const;
 
 export async function openExportFile(o: ExportFileOptions): Promise<ExportFile> {
-  await sweepStale(o.dir, o.prefix);
-  const tmp = path.join(
-    o.dir,
-    o.name ?? temporaryName(o.prefix, thisOwner(), randomBytes(6).toString('hex')),
-  );
+  await sweepStale(o.dir, o.prefix, o.runAlive);
+  const tmp = path.join(o.dir, o.name);
   let fh: FileHandle | undefined = await open(tmp, 'wx');
   let rows = 0;
   const close = async () => {
@@ -118,17 +118,21 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Removes temporary files that an export killed mid-way left behind: its process is gone (this
- * machine's), or the file has been untouched for an hour.
+ * Removes temporary files that an export killed mid-way left behind: its run is no longer alive (the
+ * ledger says, by the run's lease), or, for a name that names no run, it has been untouched for an hour.
  */
-async function sweepStale(dir: string, prefix: string): Promise<void> {
+async function sweepStale(dir: string, prefix: string, runAlive: (runId: number) => Promise<boolean>) {
   const names = await readdir(dir).catch(() => [] as string[]);
   const now = Date.now();
   for (const name of names) {
     if (!isTemporaryName(name, prefix)) continue;
     const file = path.join(dir, name);
+    const runId = temporaryRunId(name, prefix);
+    if (runId !== undefined) {
+      if (!(await runAlive(runId))) await unlink(file).catch(() => {});
+      continue;
+    }
     const st = await stat(file).catch(() => undefined);
-    if (st && isAbandoned(ownerAlive(temporaryOwner(name, prefix)), now - st.mtimeMs))
-      await unlink(file).catch(() => {});
+    if (st && now - st.mtimeMs > UNNAMED_STALE_MS) await unlink(file).catch(() => {});
   }
 }

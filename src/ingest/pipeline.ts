@@ -17,11 +17,11 @@ import {
   findRepeat,
   findResumableRun,
   finishRun,
-  linkFile,
   markRepeat,
   type RowCounts,
   type RowError,
   recordRejected,
+  resumeRun,
   streamRejected,
   usedAllowance,
 } from '../ledger/runs.js';
@@ -322,8 +322,7 @@ class FileImport {
       }
       if (resumed) {
         this.runId = dryRun ? null : Number(resumed.id);
-        if (this.runId !== null && this.opts.fileId !== undefined)
-          await linkFile(engine.db, this.runId, this.opts.fileId);
+        if (this.runId !== null) await resumeRun(engine.db, this.runId, this.lease, this.opts.fileId);
         this.counts = countsOf(resumed);
         this.from = resumed.checkpoint_row;
         this.done = this.from;
@@ -339,6 +338,7 @@ class FileImport {
           fileName: this.fileName,
           filePath: result.file,
           fileId: this.opts.fileId,
+          lease: this.lease,
           sha256: snap.sha256,
           status: 'running',
           warnings: result.warnings,

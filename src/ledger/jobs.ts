@@ -5,13 +5,14 @@ import { type Selectable, sql } from 'kysely';
 import type { Engine } from '../store/engine.js';
 import type { JobTable } from '../store/schema.js';
 import { maxAttempts } from './files.js';
-import { leaseTtlMs } from './leases.js';
+import { exportLeaseName, leaseTtlMs, serverTaskName } from './leases.js';
 
 export type JobRow = Selectable<JobTable>;
 const nowIso = () => new Date().toISOString();
 
-export const exportTaskLeaseName = (taskId: number | null, jobId: number) =>
-  taskId === null ? `export-job:${jobId}` : `export-task:${taskId}`;
+/** The lease an export job runs under: its task's export lease. */
+export const exportJobLeaseName = (firmId: string | null, taskId: number | null, jobId: number) =>
+  exportLeaseName(firmId ?? '', taskId === null ? `job:${jobId}` : serverTaskName(taskId));
 
 /** Claims the oldest queued export or purge job; it has a lease's time to take its task's lease. */
 export async function claimJob(engine: Engine, owner: string): Promise<JobRow | undefined> {
@@ -80,7 +81,7 @@ export async function retryJob(engine: Engine, job: JobRow, reason: string): Pro
 export async function requeueAbandonedJobs(engine: Engine): Promise<number> {
   const running = await engine.db
     .selectFrom('jobs')
-    .select(['id', 'task_id'])
+    .select(['id', 'task_id', 'firm_id'])
     .where('kind', '=', 'export')
     .where('status', '=', 'running')
     .where('not_before', '<', engine.clockMs() as never)
@@ -90,7 +91,7 @@ export async function requeueAbandonedJobs(engine: Engine): Promise<number> {
     const live = await engine.db
       .selectFrom('leases')
       .select('name')
-      .where('name', '=', exportTaskLeaseName(j.task_id, j.id))
+      .where('name', '=', exportJobLeaseName(j.firm_id, j.task_id, j.id))
       .where('expires_at', '>=', engine.clockMs() as never)
       .executeTakeFirst();
     if (live) continue;

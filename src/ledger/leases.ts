@@ -282,3 +282,12 @@ function holdLease(engine: Engine, name: string, owner: string, ttlMs: number): 
 
 /** The lease every import of a firm runs under: one firm's files are applied one at a time. */
 export const importLeaseName = (firmId: string) => `import:${firmId}`;
+
+/**
+ * The lease every export of a firm's task runs under (the command line's task is the template's name,
+ * a server task's is `task:<id>`): one task's exports never overlap, and a run is alive while it is held.
+ */
+export const exportLeaseName = (firmId: string, task: string) => `export:${firmId}:${task}`;
+
+/** The task name a server export task uses for its lease and its delta mark. */
+export const serverTaskName = (taskId: number) => `task:${taskId}`;

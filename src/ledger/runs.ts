@@ -51,6 +51,8 @@ export interface NewRun {
   filePath?: string;
   /** The ledger's file the run processes. */
   fileId?: number;
+  /** The lease the run works under: while it is held, the run is alive. */
+  lease?: { name: string; owner: string };
   sha256?: string;
   status: RunStatus;
   billedRows?: number;
@@ -69,6 +71,8 @@ export async function createRun(db: Db, r: NewRun): Promise<number> {
       file_name: r.fileName,
       file_path: r.filePath ?? null,
       file_id: r.fileId ?? null,
+      lease_name: r.lease?.name ?? null,
+      lease_owner: r.lease?.owner ?? null,
       file_sha256: r.sha256 ?? null,
       status: r.status,
       started_at: now,
@@ -117,9 +121,22 @@ export async function findRepeat(db: Db, firmId: string, sha256: string): Promis
   return row ? Number(row.id) : undefined;
 }
 
-/** A resumed run now processes this file of the ledger (the same content received again). */
-export async function linkFile(db: Db, runId: number, fileId: number): Promise<void> {
-  await db.updateTable('runs').set({ file_id: fileId }).where('id', '=', runId).execute();
+/** A resumed run is taken up under this process's lease, for this file of the ledger. */
+export async function resumeRun(
+  db: Db,
+  runId: number,
+  lease: { name: string; owner: string },
+  fileId?: number,
+): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({
+      lease_name: lease.name,
+      lease_owner: lease.owner,
+      ...(fileId !== undefined ? { file_id: fileId } : {}),
+    })
+    .where('id', '=', runId)
+    .execute();
 }
 
 export async function markRepeat(db: Db, runId: number, of: number): Promise<void> {

@@ -94,6 +94,8 @@ export interface RunTable {
   acknowledged_at: string | null;
   file_id: number | null;
   job_id: number | null;
+  lease_name: string | null;
+  lease_owner: string | null;
 }
 
 export interface TaskTable {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { isCaseportError } from '../errors.js';
 import { exportFile } from '../export/index.js';
 import { storeOutput } from '../ledger/files.js';
-import { exportTaskLeaseName, finishJob, type JobRow, postponeJob, retryJob } from '../ledger/jobs.js';
-import { tryLease } from '../ledger/leases.js';
+import { exportJobLeaseName, finishJob, type JobRow, postponeJob, retryJob } from '../ledger/jobs.js';
+import { serverTaskName, tryLease } from '../ledger/leases.js';
 import type { StageContext } from './import-stage.js';
 
 export type ExportOutcome =
@@ -24,7 +24,7 @@ export async function runExportStage(ctx: StageContext, job: JobRow): Promise<Ex
     await finishJob(engine, job.id, 'the task was removed before its export ran');
     return { kind: 'failed', message: 'task removed' };
   }
-  const lease = await tryLease(engine, exportTaskLeaseName(job.task_id, job.id), {
+  const lease = await tryLease(engine, exportJobLeaseName(job.firm_id, job.task_id, job.id), {
     holder: `export job ${job.id}`,
   });
   if (!lease) {
@@ -39,7 +39,8 @@ export async function runExportStage(ctx: StageContext, job: JobRow): Promise<Ex
       template: task.template,
       outDir: work,
       scope: task.scope === 'delta' ? { kind: 'delta' } : { kind: 'all' },
-      task: `task:${task.id}`,
+      task: serverTaskName(Number(task.id)),
+      lease,
       publish: async (trx, file) => {
         await lease.confirm(trx);
         const f = await storeOutput(trx, ctx.store, {

@@ -103,6 +103,9 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
 
   await db.schema.alterTable('runs').addColumn('file_id', 'integer').execute();
   await db.schema.alterTable('runs').addColumn('job_id', 'integer').execute();
+  // The lease a run works under: it is alive exactly as long as that lease (no host or process guesses).
+  await db.schema.alterTable('runs').addColumn('lease_name', 'text').execute();
+  await db.schema.alterTable('runs').addColumn('lease_owner', 'text').execute();
   await db.schema.createIndex('runs_file_id').on('runs').columns(['file_id']).execute();
 
   const now = new Date().toISOString();
