@@ -3,6 +3,7 @@
 // download, and a complete upload is received (content and ledger row in one transaction).
 import { unlink } from 'node:fs/promises';
 import ssh2 from 'ssh2';
+import { fileNameRefused } from '../errors.js';
 import { findOutput, listFolder, receiveFile, removeOutput } from '../ledger/files.js';
 import type { SiteBackend, SiteEntry } from '../sftp/site.js';
 import type { Engine } from '../store/engine.js';
@@ -64,6 +65,10 @@ export function ledgerSite(engine: Engine, store: FileStore): SiteBackend {
     },
     async receive(firmId, name, localPath) {
       try {
+        // Told at once, on the client: a name that is not even a CSV file is never an import.
+        if (!/\.csv$/i.test(name)) {
+          throw fileNameRefused(name, 'only .csv files are taken: name it <template>_YYYYMMDD.csv');
+        }
         await receiveFile(engine, store, { firmId, name, localPath });
       } finally {
         await unlink(localPath).catch(() => {});

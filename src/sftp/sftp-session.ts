@@ -1,0 +1,324 @@
+// One SFTP channel of a logged-in firm: its open handles and the answer to each request. Requests are
+// read against the firm's virtual home (site-path.ts); anything refused is answered with a status and
+// a message, and nothing a client sends can throw past this file.
+import { randomBytes } from 'node:crypto';
+import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
+import { isCaseportError } from '../errors.js';
+import { fileAttrs, folderAttrs } from './attrs.js';
+import { Download } from './download.js';
+import type { FirmView } from './firm-view.js';
+import {
+  denied,
+  eof,
+  failure,
+  noSuchFile,
+  OPEN_MODE,
+  ok,
+  Refusal,
+  type Reply,
+  STATUS,
+  unsupported,
+} from './replies.js';
+import type { SiteBackend, SiteFolder } from './site.js';
+import { resolveSitePath, type SitePath, shownName, sitePathText } from './site-path.js';
+import type { StagedUploads } from './staged-uploads.js';
+import type { TempFiles } from './temp-files.js';
+import type { Upload } from './upload.js';
+import { UploadRequests } from './upload-requests.js';
+
+/** Handles one session may hold open at once. */
+export const MAX_OPEN_HANDLES = 64;
+/** Requests one session may have under way at once. */
+const MAX_REQUESTS_IN_FLIGHT = 512;
+/** Entries sent in one READDIR answer. */
+const READDIR_BATCH = 100;
+
+export type SiteLog = (event: string, detail: Record<string, unknown>) => void;
+
+export interface SessionContext {
+  view: FirmView;
+  address: string;
+  backend: SiteBackend;
+  staged: StagedUploads;
+  tempFiles: TempFiles;
+  uploadDir: string;
+  maxFileBytes: number;
+  log: SiteLog;
+  /** Called around every request, so that a connection busy with one is not idle. */
+  activity: { begin(): void; end(): void };
+}
+
+export type OpenHandle =
+  | { kind: 'dir'; entries: ReturnType<FirmView['rootEntries']>; next: number }
+  | { kind: 'upload'; upload: Upload }
+  | { kind: 'download'; download: Download };
+
+export class SftpSession {
+  private readonly handles = new Map<string, OpenHandle>();
+  /** Handles being opened (counted against the limit before they exist). */
+  private opening = 0;
+  private inFlight = 0;
+  private readonly running = new Set<Promise<void>>();
+  private ended = false;
+  private readonly uploads: UploadRequests;
+
+  constructor(
+    private readonly sftp: SFTPWrapper,
+    private readonly c: SessionContext,
+  ) {
+    this.uploads = new UploadRequests(c);
+    const on = (event: string, work: (...args: never[]) => Promise<Reply>) =>
+      sftp.on(event, (reqId: number, ...args: never[]) => {
+        // run() answers every error itself; the catch only keeps a bug in it from crashing the process.
+        const p = this.run(event, reqId, () => work(...args))
+          .catch((e) => this.c.log('sftp.bug', { event, error: String((e as Error)?.stack ?? e) }))
+          .finally(() => this.running.delete(p));
+        this.running.add(p);
+      });
+    on('OPEN', (p: string, flags: number) => this.open(p, flags));
+    on('CLOSE', (h: Buffer) => this.close(h));
+    on('READ', (h: Buffer, offset: number, len: number) => this.read(h, offset, len));
+    on('WRITE', (h: Buffer, offset: number, data: Buffer) => this.write(h, offset, data));
+    on('FSTAT', (h: Buffer) => this.fstat(h));
+    on('FSETSTAT', (h: Buffer, attrs: Partial<Attributes>) => this.fsetstat(h, attrs));
+    on('OPENDIR', (p: string) => this.opendir(p));
+    on('READDIR', (h: Buffer) => this.readdir(h));
+    on('STAT', (p: string) => this.stat(p));
+    on('LSTAT', (p: string) => this.stat(p));
+    on('SETSTAT', (p: string, attrs: Partial<Attributes>) => this.setstat(p, attrs));
+    on('REALPATH', (p: string) => this.realpath(p));
+    on('REMOVE', (p: string) => this.uploads.remove(resolveSitePath(p)));
+    on('RENAME', (from: string, to: string) =>
+      this.uploads.rename(resolveSitePath(from), resolveSitePath(to)),
+    );
+    on('EXTENDED', (name: string, data: Buffer | undefined) => this.extended(name, data));
+    on('MKDIR', async () => {
+      throw denied('folders cannot be made here: the folders are /Import, /Results and /Export');
+    });
+    on('RMDIR', async () => {
+      throw denied('folders cannot be removed');
+    });
+    on('SYMLINK', async () => {
+      throw denied('links cannot be made here');
+    });
+    on('READLINK', async () => {
+      throw denied('there are no links here');
+    });
+  }
+
+  /** The session is over (channel or connection closed): uploads never closed are discarded. */
+  async end(reason: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const open = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(open.map((h) => this.dispose(h, reason)));
+  }
+
+  /** Resolves once no request is under way (an upload being received is waited for). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private async run(event: string, reqId: number, work: () => Promise<Reply>): Promise<void> {
+    let reply: Reply;
+    this.c.activity.begin();
+    this.inFlight++;
+    try {
+      if (this.inFlight > MAX_REQUESTS_IN_FLIGHT) throw failure('too many requests at once');
+      reply = await work();
+    } catch (e) {
+      reply = this.replyToError(event, e);
+    } finally {
+      this.inFlight--;
+      this.c.activity.end();
+    }
+    if (this.ended) return;
+    try {
+      this.send(reqId, reply);
+    } catch (e) {
+      this.c.log('sftp.bug', { event, firm: this.c.view.firmId, error: String((e as Error)?.stack ?? e) });
+    }
+  }
+
+  private replyToError(event: string, e: unknown): Reply {
+    if (e instanceof Refusal) return { kind: 'status', code: e.status, message: e.message };
+    const detail = { event, firm: this.c.view.firmId, address: this.c.address };
+    if (isCaseportError(e)) {
+      this.c.log('sftp.request_failed', { ...detail, error: e.message });
+      return { kind: 'status', code: STATUS.FAILURE, message: e.message };
+    }
+    this.c.log('sftp.bug', { ...detail, error: String((e as Error)?.stack ?? e) });
+    return { kind: 'status', code: STATUS.FAILURE, message: 'internal error; the request was not done' };
+  }
+
+  private send(reqId: number, r: Reply): void {
+    if (r.kind === 'status') this.sftp.status(reqId, r.code, r.message);
+    else if (r.kind === 'handle') this.sftp.handle(reqId, r.handle);
+    else if (r.kind === 'data') this.sftp.data(reqId, r.data);
+    else if (r.kind === 'names')
+      this.sftp.name(reqId, r.names as FileEntry[]); // no attrs: flags 0
+    else this.sftp.attrs(reqId, r.attrs);
+  }
+
+  /** Registers a handle made by `make` within the limit; disposes of it if the session ended meanwhile. */
+  private async newHandle(make: () => Promise<OpenHandle>): Promise<Reply> {
+    if (this.handles.size + this.opening >= MAX_OPEN_HANDLES) {
+      throw failure(`too many open files: at most ${MAX_OPEN_HANDLES} at once`);
+    }
+    this.opening++;
+    let h: OpenHandle;
+    try {
+      h = await make();
+    } finally {
+      this.opening--;
+    }
+    if (this.ended) {
+      await this.dispose(h, 'the session ended while the file was being opened');
+      throw failure('the session ended');
+    }
+    const id = randomBytes(8);
+    this.handles.set(id.toString('hex'), h);
+    return { kind: 'handle', handle: id };
+  }
+
+  private handle(id: Buffer): OpenHandle {
+    const h = this.handles.get(id.toString('hex'));
+    if (!h) throw failure('unknown handle');
+    return h;
+  }
+
+  private async dispose(h: OpenHandle, reason: string): Promise<void> {
+    if (h.kind === 'download') await h.download.close();
+    if (h.kind === 'upload') {
+      await h.upload.discard();
+      this.c.log('sftp.upload_discarded', { ...this.uploads.detail(h.upload.target.name), reason });
+    }
+  }
+
+  private async open(raw: string, flags: number): Promise<Reply> {
+    const p = resolveSitePath(raw);
+    if (p.kind === 'refused') throw denied(`name refused: ${p.why}`);
+    const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC)) !== 0;
+    if (writing) {
+      if (p.kind !== 'file' || p.folder !== 'Import') {
+        throw denied(`${sitePathText(p)} cannot be written: files are uploaded to /Import only`);
+      }
+      return this.newHandle(async () => ({ kind: 'upload', upload: await this.uploads.open(p.name, flags) }));
+    }
+    if (p.kind === 'root' || p.kind === 'folder') throw failure(`${sitePathText(p)} is a folder`);
+    if (p.kind === 'outside') throw noSuchFile();
+    if (p.folder === 'Import') throw denied('uploaded files cannot be downloaded');
+    const folder = p.folder;
+    return this.newHandle(async () => {
+      const source = await this.c.backend.read(this.c.view.firmId, folder, p.name);
+      if (!source) throw noSuchFile();
+      return { kind: 'download', download: await Download.fetch(source, this.c.uploadDir, this.c.tempFiles) };
+    });
+  }
+
+  private async close(id: Buffer): Promise<Reply> {
+    const h = this.handle(id);
+    this.handles.delete(id.toString('hex'));
+    if (h.kind === 'download') await h.download.close();
+    if (h.kind === 'upload') await this.uploads.close(h.upload);
+    return ok();
+  }
+
+  private async read(id: Buffer, offset: number, len: number): Promise<Reply> {
+    const h = this.handle(id);
+    if (h.kind === 'upload') throw denied('uploaded files cannot be read');
+    if (h.kind === 'dir') throw failure('a folder is read with READDIR');
+    const data = await h.download.read(offset, len);
+    return data ? { kind: 'data', data } : eof();
+  }
+
+  private async write(id: Buffer, offset: number, data: Buffer): Promise<Reply> {
+    const h = this.handle(id);
+    if (h.kind !== 'upload') throw denied('this file is open for reading only');
+    await this.uploads.write(h.upload, offset, data);
+    return ok();
+  }
+
+  private async fstat(id: Buffer): Promise<Reply> {
+    const h = this.handle(id);
+    if (h.kind === 'dir') return { kind: 'attrs', attrs: folderAttrs() };
+    if (h.kind === 'upload') return { kind: 'attrs', attrs: this.uploads.attrs(h.upload) };
+    return { kind: 'attrs', attrs: fileAttrs(h.download.size, h.download.modifiedAt) };
+  }
+
+  /** Times and permissions set on an upload (WinSCP, `put -p`) are accepted and have no effect. */
+  private async fsetstat(id: Buffer, attrs: Partial<Attributes>): Promise<Reply> {
+    const h = this.handle(id);
+    if (h.kind !== 'upload' || attrs.size !== undefined) throw denied('attributes cannot be changed here');
+    return ok();
+  }
+
+  private async setstat(raw: string, attrs: Partial<Attributes>): Promise<Reply> {
+    const p = resolveSitePath(raw);
+    if (p.kind !== 'file' || p.folder !== 'Import' || attrs.size !== undefined) {
+      throw denied('attributes cannot be changed here');
+    }
+    return ok();
+  }
+
+  private async opendir(raw: string): Promise<Reply> {
+    const p = resolveSitePath(raw);
+    if (p.kind === 'file') throw failure(`${sitePathText(p)} is not a folder`);
+    if (p.kind === 'outside' || p.kind === 'refused') throw noSuchFile();
+    const folder: SiteFolder | undefined = p.kind === 'folder' ? p.folder : undefined;
+    return this.newHandle(async () => ({
+      kind: 'dir',
+      entries: folder ? await this.c.view.folderEntries(folder) : this.c.view.rootEntries(),
+      next: 0,
+    }));
+  }
+
+  private async readdir(id: Buffer): Promise<Reply> {
+    const h = this.handle(id);
+    if (h.kind !== 'dir') throw failure('not a folder');
+    if (h.next >= h.entries.length) return eof();
+    const names = h.entries.slice(h.next, h.next + READDIR_BATCH);
+    h.next += names.length;
+    return { kind: 'names', names };
+  }
+
+  private async stat(raw: string): Promise<Reply> {
+    const p = resolveSitePath(raw);
+    const attrs = await this.attrsOf(p);
+    if (!attrs) throw noSuchFile();
+    return { kind: 'attrs', attrs };
+  }
+
+  private async attrsOf(p: SitePath): Promise<Attributes | undefined> {
+    if (p.kind === 'root' || p.kind === 'folder') return folderAttrs();
+    if (p.kind === 'file') return this.c.view.fileAttrs(p.folder, p.name);
+    return undefined;
+  }
+
+  private async realpath(raw: string): Promise<Reply> {
+    const p = resolveSitePath(raw);
+    if (p.kind === 'refused') throw noSuchFile(`name refused: ${p.why}`);
+    const filename = sitePathText(p);
+    // Without attributes (flags 0), as OpenSSH's server answers: the path need not exist.
+    return { kind: 'names', names: [{ filename, longname: filename }] };
+  }
+
+  /** posix-rename@openssh.com is not advertised, but a client sending it anyway gets a plain rename. */
+  private async extended(name: string, data: Buffer | undefined): Promise<Reply> {
+    if (name !== 'posix-rename@openssh.com' || !data) {
+      throw unsupported(`${shownName(name)} is not supported`);
+    }
+    const from = readSshString(data, 0);
+    const to = from && readSshString(data, from.next);
+    if (!from || !to) throw new Refusal(STATUS.BAD_MESSAGE, 'malformed posix-rename request');
+    return this.uploads.rename(resolveSitePath(from.text), resolveSitePath(to.text));
+  }
+}
+
+function readSshString(buf: Buffer, at: number): { text: string; next: number } | undefined {
+  if (at + 4 > buf.length) return undefined;
+  const len = buf.readUInt32BE(at);
+  if (at + 4 + len > buf.length) return undefined;
+  return { text: buf.toString('utf8', at + 4, at + 4 + len), next: at + 4 + len };
+}

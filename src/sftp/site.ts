@@ -1,0 +1,44 @@
+// What the SFTP server needs from the rest of Caseport: who may log in, and a firm's three folders as
+// the ledger and the file store see them. The server (server.ts) speaks SFTP and enforces the jail and
+// the permissions; it holds no state of its own beyond uploads in progress.
+import type { Readable } from 'node:stream';
+
+export type SiteFolder = 'Import' | 'Results' | 'Export';
+export const SITE_FOLDERS: readonly SiteFolder[] = ['Import', 'Results', 'Export'];
+
+export interface SiteEntry {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface SiteBackend {
+  /** Whether `password` is the firm's SFTP password (false for an unknown firm); never blocks the event loop. */
+  checkPassword(firmId: string, password: string): Promise<boolean>;
+  /** The firm's authorised public keys, OpenSSH one-line format (empty for an unknown firm). */
+  publicKeys(firmId: string): Promise<string[]>;
+  /** The server's private host key (OpenSSH or PEM text), the same on every node. */
+  hostKey(): Promise<string>;
+  /** Import: files received and not yet picked up. Results: result files. Export: export files. */
+  list(firmId: string, folder: SiteFolder): Promise<SiteEntry[]>;
+  /**
+   * A complete upload to Import under its final name. The bytes are in `localPath`, a file the backend
+   * now owns (it moves or copies it, then removes it). Resolves once the file and its ledger entry are
+   * committed; rejects (the upload failed) otherwise.
+   */
+  receive(firmId: string, name: string, localPath: string, size: number): Promise<void>;
+  /** A file of Results or Export, from its start; undefined when there is no such file. */
+  read(firmId: string, folder: 'Results' | 'Export', name: string): Promise<Readable | undefined>;
+  /** Deletes an export file; false when there is no such file. */
+  removeExport(firmId: string, name: string): Promise<boolean>;
+}
+
+export interface SiteLimits {
+  /** Largest upload accepted, in bytes (CASEPORT_SFTP_MAX_FILE_BYTES, default 2 GiB). */
+  maxFileBytes: number;
+  /** An SSH connection with no SFTP request for this long is closed (default 10 minutes). */
+  idleTimeoutMs: number;
+  /** Failed logins from one address within `failWindowMs` before further attempts are refused. */
+  maxFailedLogins: number;
+  failWindowMs: number;
+}
