@@ -132,4 +132,84 @@ for (const kind of ENGINES) {
       }
     });
   });
+
+  describe(`SIGTERM of a worker mid-file (${kind})`, () => {
+    let s: TestStore;
+    const procs: ServerProcess[] = [];
+    after(async () => {
+      for (const p of procs) await p.stop('SIGKILL');
+      await s?.cleanup();
+    });
+
+    test('it gives the file back after its current batch and exits 0; the next worker resumes it', async () => {
+      s = await openTestStore(kind);
+      const g = ['--data', s.dataDir, ...(s.dbUrl ? ['--db', s.dbUrl] : [])];
+      await addFirm(s.engine, { id: 't1', name: 't1' });
+      const [file] = files(tempDir(), 't1');
+      const f = await receiveFile(s.engine, openFileStore(s.engine, s.dataDir), {
+        firmId: 't1',
+        name: path.basename(file),
+        localPath: file,
+      });
+      const tasks = JSON.parse(caseport(g, 'task', 'list', 't1', '--json').out);
+      assert.equal(caseport(g, 'task', 'run', 't1', String(tasks[0].id)).code, 0);
+      const env = { CASEPORT_BATCH_SIZE: '100' };
+      const checkpoint = async () =>
+        Number(
+          (
+            await s.engine.db
+              .selectFrom('runs')
+              .select('checkpoint_row')
+              .where('file_id', '=', f.id)
+              .executeTakeFirst()
+          )?.checkpoint_row ?? 0,
+        );
+      const first = await startProcess(g, ['worker'], env);
+      procs.push(first);
+      await waitFor('the run to be part-way', async () => (await checkpoint()) > 500, 60_000);
+      const started = Date.now();
+      assert.equal(await first.stop('SIGTERM'), 0);
+      assert.ok(Date.now() - started < 10_000, 'it stopped after its batch, not at the end of the file');
+      const row = await s.engine.db
+        .selectFrom('files')
+        .selectAll()
+        .where('id', '=', f.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.status, 'queued', 'given back');
+      const stoppedAt = await checkpoint();
+      assert.ok(stoppedAt < ROWS + 1, 'stopped part-way');
+
+      const second = await startProcess(g, ['worker'], env);
+      procs.push(second);
+      await waitFor(
+        'the file to finish',
+        async () =>
+          (
+            await s.engine.db
+              .selectFrom('files')
+              .select('status')
+              .where('id', '=', f.id)
+              .executeTakeFirstOrThrow()
+          ).status === 'completed',
+        120_000,
+      );
+      assert.equal(await second.stop(), 0);
+      const runs = await s.engine.db.selectFrom('runs').selectAll().where('file_id', '=', f.id).execute();
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0].rows_total, ROWS);
+      assert.equal(runs[0].rows_created, ROWS);
+      assert.equal(runs[0].billed_rows, ROWS);
+      assert.equal(
+        (
+          await s.engine.db
+            .selectFrom('files')
+            .select('attempts')
+            .where('id', '=', f.id)
+            .executeTakeFirstOrThrow()
+        ).attempts,
+        1,
+        'a stop is not a failed attempt',
+      );
+    });
+  });
 }

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { importFile } from '../src/ingest/index.js';
 import { claimFile, listFolder, receiveFile } from '../src/ledger/files.js';
 import { importLeaseName, tryLease } from '../src/ledger/leases.js';
+import { purgeBefore, retentionCutoff } from '../src/ledger/retention.js';
 import { createDueJobs } from '../src/schedule/due.js';
 import { addTask } from '../src/schedule/tasks.js';
 import { openFileStore } from '../src/store/file-store.js';
@@ -193,6 +194,50 @@ for (const kind of ENGINES) {
       } finally {
         delete process.env.CASEPORT_MAX_ATTEMPTS;
       }
+    });
+
+    test('the daily purge: run details and stored files older than 90 days go, waiting files and records stay', async () => {
+      const store = openFileStore(s.engine, s.dataDir);
+      const old = await receive('company_Details_import_20260101.csv', [
+        rowOf(employers, { EmployerID: 'OLD1' }),
+      ]);
+      const waiting = await receive('company_Details_import_20260102.csv', [
+        rowOf(employers, { EmployerID: 'OLD2' }),
+      ]);
+      await worker().drain(); // the on-arrival task of an earlier test runs both
+      const ran = await fileRow(old.id);
+      assert.equal(ran.status, 'completed');
+      const longAgo = '2026-01-01T00:00:00.000Z';
+      await s.engine.db.updateTable('files').set({ received_at: longAgo }).where('id', '=', old.id).execute();
+      await s.engine.db
+        .updateTable('runs')
+        .set({ started_at: longAgo })
+        .where('id', '=', ran.run_id!)
+        .execute();
+      // one that is still waiting is never purged, however old
+      await s.engine.db
+        .updateTable('files')
+        .set({ status: 'received', received_at: longAgo })
+        .where('id', '=', waiting.id)
+        .execute();
+      const purged = await purgeBefore(s.engine, store, retentionCutoff(new Date('2026-06-01T00:00:00Z')));
+      assert.ok(purged.files >= 1 && purged.runs >= 1);
+      assert.equal(
+        await s.engine.db.selectFrom('files').select('id').where('id', '=', old.id).executeTakeFirst(),
+        undefined,
+      );
+      assert.equal(
+        await s.engine.db.selectFrom('runs').select('id').where('id', '=', ran.run_id!).executeTakeFirst(),
+        undefined,
+      );
+      await assert.rejects(streamText(store.read(old.content_key!)), 'its stored content is gone');
+      assert.ok(await fileRow(waiting.id));
+      const rec = await s.engine.db
+        .selectFrom('employers')
+        .select('id')
+        .where('employer_code', '=', 'OLD1')
+        .executeTakeFirst();
+      assert.ok(rec, 'records are the firm data: kept');
     });
 
     test('two schedulers racing make each due job once; after downtime a missed run happens once', async () => {
