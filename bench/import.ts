@@ -1,5 +1,5 @@
 // Import benchmark: Caseport against the database's own bulk loader on the same files, in one run.
-//   npm run bench -- [--passports N] [--clients N] [--pg] [--no-hostile]   (builds dist/ first: the child
+//   npm run bench -- [--passports N] [--clients N] [--pg] [--no-hostile] [--no-arrival]   (builds dist/ first: the child
 //   imports run on it). Then the hostile files of bench/hostile.ts (memory bound, linear reading).
 // SQLite: `sqlite3 .import` into an unindexed table. PostgreSQL (--pg or DATABASE_URL): `psql \copy`
 // into a table with the same primary key. Prints a markdown table for docs/benchmarks.md.
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { addFirm, openStore } from '../src/store/index.js';
+import { runArrival } from './arrival.js';
 import { runHostile } from './hostile.js';
 import { importChild } from './import-child.js';
 
@@ -212,4 +213,25 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 if (!process.argv.includes('--no-hostile')) {
   console.log('');
   for (const line of await runHostile()) console.log(line);
+}
+
+if (!process.argv.includes('--no-arrival')) {
+  console.log('\n| engine | measure | Caseport | baseline | transfer |');
+  console.log('|---|---|---|---|---|');
+  for (const line of await runArrival('sqlite', path.join(OUT, 'arrival-sqlite'))) console.log(line);
+  if (usePg) {
+    const db = `caseport_bench_arrival_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    await admin.connect();
+    await admin.query(`create database ${db}`);
+    const u = new URL(PG_ADMIN);
+    u.pathname = `/${db}`;
+    try {
+      for (const line of await runArrival('postgres', path.join(OUT, 'arrival-pg'), u.toString()))
+        console.log(line);
+    } finally {
+      await admin.query(`drop database if exists ${db} with (force)`);
+      await admin.end();
+    }
+  }
 }

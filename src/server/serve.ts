@@ -48,13 +48,25 @@ export async function serve(o: ServeOptions): Promise<Running> {
   const store = openFileStore(o.engine, o.dataDir);
   const metrics = createMetrics(o.engine);
   const stop = new AbortController();
+  const workers = Array.from(
+    { length: o.workers },
+    () =>
+      new Worker({
+        ctx: { engine: o.engine, store, dataDir: o.dataDir, batchSize: batchSizeFromEnv() },
+        log: o.log,
+        metrics,
+        pollMs: o.pollMs,
+      }),
+  );
   const closers: Array<() => Promise<void>> = [];
   let sftp: SftpServer | undefined;
   let http: FastifyInstance | undefined;
   try {
     if (o.sftpPort !== undefined) {
       sftp = await startSftpServer({
-        backend: ledgerSite(o.engine, store),
+        backend: ledgerSite(o.engine, store, () => {
+          for (const w of workers) w.wake();
+        }),
         limits: o.sftpLimits,
         uploadDir: path.join(o.dataDir, 'uploads'),
         port: o.sftpPort,
@@ -72,15 +84,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
     throw e;
   }
   const scheduler = o.scheduler ? startScheduler({ engine: o.engine, log: o.log }) : undefined;
-  const workers = Array.from({ length: o.workers }, () => {
-    const w = new Worker({
-      ctx: { engine: o.engine, store, dataDir: o.dataDir, batchSize: batchSizeFromEnv() },
-      log: o.log,
-      metrics,
-      pollMs: o.pollMs,
-    });
-    return w.run(stop.signal);
-  });
+  const running = workers.map((w) => w.run(stop.signal));
   const httpAddress = http?.server.address();
   return {
     sftpPort: sftp?.port,
@@ -91,7 +95,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
       stop.abort();
       await scheduler?.stop();
       for (const c of closers.reverse()) await c().catch(() => {});
-      await Promise.all(workers);
+      await Promise.all(running);
     },
   };
 }

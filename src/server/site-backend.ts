@@ -33,7 +33,8 @@ export async function siteHostKey(engine: Engine): Promise<string> {
   return row.value;
 }
 
-export function ledgerSite(engine: Engine, store: FileStore): SiteBackend {
+/** `onReceived`: a file was committed to Import (the server wakes its idle workers). */
+export function ledgerSite(engine: Engine, store: FileStore, onReceived?: () => void): SiteBackend {
   const firm = (id: string) =>
     engine.db
       .selectFrom('firms')
@@ -70,6 +71,7 @@ export function ledgerSite(engine: Engine, store: FileStore): SiteBackend {
           throw fileNameRefused(name, 'only .csv files are taken: name it <template>_YYYYMMDD.csv');
         }
         await receiveFile(engine, store, { firmId, name, localPath });
+        onReceived?.();
       } finally {
         await unlink(localPath).catch(() => {});
       }

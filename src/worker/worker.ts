@@ -23,7 +23,7 @@ export interface WorkerOptions {
   onDone?(what: { fileId?: number; jobId?: number; outcome: string }): void;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortSignal, wake?: (done: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);
@@ -33,6 +33,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });
+    wake?.(done);
   });
 }
 
@@ -47,6 +48,7 @@ function shuffle<T>(a: T[]): T[] {
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:w${randomBytes(3).toString('hex')}`;
   private readonly log: Logger;
+  private wakeUp: (() => void) | undefined;
 
   constructor(private readonly o: WorkerOptions) {
     this.log = o.log.child({ worker: this.id });
@@ -60,7 +62,12 @@ export class Worker {
       try {
         const worked = (await this.importOnce(signal)) || (await this.exportOnce(signal));
         backoff = 0;
-        if (!worked) await sleep(poll + Math.random() * poll * 0.2, signal);
+        if (!worked) {
+          await sleep(poll + Math.random() * poll * 0.2, signal, (done) => {
+            this.wakeUp = done;
+          });
+          this.wakeUp = undefined;
+        }
       } catch (e) {
         backoff = Math.min(30_000, backoff === 0 ? 500 : backoff * 2);
         this.log.warn(
@@ -70,6 +77,11 @@ export class Worker {
         await sleep(backoff, signal);
       }
     }
+  }
+
+  /** Looks for work now instead of at the end of its idle wait (a file was just received here). */
+  wake(): void {
+    this.wakeUp?.();
   }
 
   /** Works until nothing is left to do now (files waiting out a back-off are left); for tests and the CLI. */
