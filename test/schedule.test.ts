@@ -3,8 +3,10 @@
 // checked expressions, and due jobs made once per due time whatever the number of schedulers or ticks.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
 import { checkCron, latestDue, nextDue } from '../src/schedule/cron.js';
 import { createDueJobs } from '../src/schedule/due.js';
+import { startScheduler } from '../src/schedule/scheduler.js';
 import { addTask, upcomingRuns } from '../src/schedule/tasks.js';
 import { ENGINES, storeWithFirm, type TestStore } from './helpers.js';
 
@@ -133,6 +135,50 @@ for (const kind of ENGINES) {
         ['2026-11-01T08:30:00.000Z'],
       );
       await s.engine.db.updateTable('tasks').set({ paused: 1 }).where('id', '=', t.id).execute();
+    });
+
+    test('the scheduler loop keeps making due jobs, tick after tick (injected clock)', async () => {
+      const t = await addTask(s.engine, 'acme', { kind: 'import', cron: '*/5 * * * *' });
+      await s.engine.db
+        .updateTable('tasks')
+        .set({ created_at: '2026-12-01T00:00:00.000Z' })
+        .where('id', '=', t.id)
+        .execute();
+      let now = Date.parse('2026-12-01T00:00:30Z');
+      const loop = startScheduler({
+        engine: s.engine,
+        log: pino({ level: 'silent' }),
+        intervalMs: 20,
+        now: () => new Date(now),
+      });
+      try {
+        const jobs = async () =>
+          (
+            await s.engine.db
+              .selectFrom('jobs')
+              .select('due_at')
+              .where('task_id', '=', t.id)
+              .orderBy('due_at')
+              .execute()
+          ).map((j) => j.due_at);
+        for (const step of [5, 10, 15]) {
+          now = Date.parse(`2026-12-01T00:${String(step).padStart(2, '0')}:30Z`);
+          const due = `2026-12-01T00:${String(step).padStart(2, '0')}:00.000Z`;
+          const until = Date.now() + 5000;
+          while (!(await jobs()).includes(due)) {
+            if (Date.now() > until) assert.fail(`no job due at ${due}: ${JSON.stringify(await jobs())}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+        assert.deepEqual(await jobs(), [
+          '2026-12-01T00:05:00.000Z',
+          '2026-12-01T00:10:00.000Z',
+          '2026-12-01T00:15:00.000Z',
+        ]);
+      } finally {
+        await loop.stop();
+        await s.engine.db.updateTable('tasks').set({ paused: 1 }).where('id', '=', t.id).execute();
+      }
     });
 
     test('upcoming runs: local time and UTC', async () => {

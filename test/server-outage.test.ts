@@ -149,7 +149,9 @@ describe('PostgreSQL stopped mid-run and started again', () => {
         return row !== undefined && !['queued', 'running'].includes(row.status);
       },
       120_000,
-    );
+    ).catch((e) => {
+      throw new Error(`${e.message}; the worker's log:\n${worker?.lines.slice(-200).join('\n')}`);
+    });
     const done = await engine.db
       .selectFrom('files')
       .selectAll()

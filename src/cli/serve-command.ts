@@ -25,7 +25,13 @@ function portFrom(value: number | undefined, env: string, fallback: number): num
 }
 
 export function serverLog(): Logger {
-  return pino({ level: process.env.CASEPORT_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  const log = pino({ level: process.env.CASEPORT_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+  // A bug must not take a node down with the work of every firm on it: it is logged, and the leases
+  // and the ledger keep the work safe (a file stuck by it is taken over when its lease expires).
+  process.on('unhandledRejection', (e) => {
+    log.error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'bug: unhandled rejection');
+  });
+  return log;
 }
 
 /** Resolves when a stop signal came and everything has stopped. */

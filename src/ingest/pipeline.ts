@@ -279,7 +279,10 @@ class FileImport {
       const first = await batches.next();
       const header = first.done ? undefined : first.value.rows[0];
       if (!header)
-        return this.interrupt(new CaseportError('FILE_EMPTY', 'the file has no header row'), snap.sha256);
+        return await this.interrupt(
+          new CaseportError('FILE_EMPTY', 'the file has no header row'),
+          snap.sha256,
+        );
       const expected = t.columns.map((c) => c.name);
       const found = header.cells.map((c) => c.trim());
       const same =
@@ -288,7 +291,7 @@ class FileImport {
         found.every((c, i) => c.toLowerCase() === expected[i].toLowerCase());
       if (header.problems) {
         const why = header.problems.map((p) => p.message).join('; ');
-        return this.interrupt(
+        return await this.interrupt(
           new CaseportError(
             'HEADER_MISMATCH',
             `the header row cannot be read: ${why}; expected: ${expected.join(',')}`,
@@ -298,7 +301,7 @@ class FileImport {
       }
       if (!same) {
         const shown = found.map((f) => (f.length > 60 ? `${f.slice(0, 60)}…` : f)).slice(0, 60);
-        return this.interrupt(headerMismatch(expected, shown), snap.sha256);
+        return await this.interrupt(headerMismatch(expected, shown), snap.sha256);
       }
 
       // A dry run looks at what the real run would do now: resume a run stopped part-way, too.
@@ -311,7 +314,7 @@ class FileImport {
         // counted exactly, by the same reader the import uses.
         let rows = snap.lineBound - 1 - readBefore;
         if (rows > left) rows = (await countRows(snap, columns)) - readBefore;
-        if (rows > left) return this.interrupt(allowanceExceeded(firm.id, rows, left), snap.sha256);
+        if (rows > left) return await this.interrupt(allowanceExceeded(firm.id, rows, left), snap.sha256);
       }
       const repeatOf = dryRun ? undefined : await findRepeat(engine.db, firm.id, snap.sha256);
       if (repeatOf !== undefined) {

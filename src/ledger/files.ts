@@ -40,6 +40,9 @@ export function maxAttempts(): number {
 
 const nowIso = () => new Date().toISOString();
 
+/** The wait before attempt n + 1 of a file or job: 1 s, 2 s, 4 s ... up to 5 minutes. */
+export const backoffMs = (attempts: number) => Math.min(5 * 60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+
 export interface Arrival {
   firmId: string;
   /** The file's name in Import, as uploaded. */
@@ -321,7 +324,7 @@ export async function retryFile(
     });
     return 'interrupted';
   }
-  const backoff = Math.min(5 * 60_000, 1000 * 2 ** (file.attempts - 1));
+  const backoff = backoffMs(file.attempts);
   await engine.db
     .updateTable('files')
     .set((eb) => ({

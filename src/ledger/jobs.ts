@@ -4,7 +4,7 @@
 import { type Selectable, sql } from 'kysely';
 import type { Engine } from '../store/engine.js';
 import type { JobTable } from '../store/schema.js';
-import { maxAttempts } from './files.js';
+import { backoffMs, maxAttempts } from './files.js';
 import { exportLeaseName, leaseTtlMs, serverTaskName } from './leases.js';
 
 export type JobRow = Selectable<JobTable>;
@@ -59,7 +59,7 @@ export async function retryJob(engine: Engine, job: JobRow, reason: string): Pro
     await finishJob(engine, job.id, `stopped after ${job.attempts} attempts: ${reason}`);
     return 'failed';
   }
-  const backoff = Math.min(5 * 60_000, 1000 * 2 ** (job.attempts - 1));
+  const backoff = backoffMs(job.attempts);
   await engine.db
     .updateTable('jobs')
     .set((eb) => ({

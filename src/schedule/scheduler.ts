@@ -31,6 +31,8 @@ export function startScheduler(o: SchedulerOptions): { stop(): Promise<void> } {
           { err: e instanceof Error ? e.message : String(e) },
           'scheduler: store unavailable; next tick retries',
         );
+      } finally {
+        busy = false;
       }
     })();
   };

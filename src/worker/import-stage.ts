@@ -74,7 +74,7 @@ export async function runImportStage(
     return { kind: 'final', status: 'interrupted', runId: file.run_id, message };
   }
   const finished = await finishedRun(engine, file.id);
-  if (finished) return finishFromRun(ctx, file, lease, finished);
+  if (finished) return await finishFromRun(ctx, file, lease, finished);
 
   const work = path.join(ctx.dataDir, 'work', `${file.id}-${randomBytes(4).toString('hex')}`);
   try {
@@ -83,7 +83,7 @@ export async function runImportStage(
       await makeFolder(work);
       await ctx.store.copyTo(file.content_key!, local);
     } catch (e) {
-      return retry(engine, file, `the file could not be read from the file store: ${errorText(e)}`);
+      return await retry(engine, file, `the file could not be read from the file store: ${errorText(e)}`);
     }
     let result: ImportResult;
     try {
@@ -111,12 +111,12 @@ export async function runImportStage(
         }).catch(() => {});
         throw e;
       }
-      if (isCaseportError(e) && e.code === 'STOPPED') return release(engine, file);
-      return retry(engine, file, engine.isOutage(e) ? errorText(e) : `internal error: ${errorText(e)}`);
+      if (isCaseportError(e) && e.code === 'STOPPED') return await release(engine, file);
+      return await retry(engine, file, engine.isOutage(e) ? errorText(e) : `internal error: ${errorText(e)}`);
     }
     if (result.status === 'interrupted' && result.retryable && !ctx.cli) {
-      if (ctx.signal?.aborted) return release(engine, file);
-      return retry(engine, file, result.message ?? 'stopped');
+      if (ctx.signal?.aborted) return await release(engine, file);
+      return await retry(engine, file, result.message ?? 'stopped');
     }
     return await finish(ctx, file, lease, result, work);
   } finally {
@@ -166,7 +166,7 @@ async function finish(
     });
   } catch (e) {
     if (isCaseportError(e) && e.code === 'LEASE_LOST') return { kind: 'lost' };
-    return retry(ctx.engine, file, `the outcome could not be recorded: ${errorText(e)}`);
+    return await retry(ctx.engine, file, `the outcome could not be recorded: ${errorText(e)}`);
   }
   return { kind: 'final', status: r.status, runId: r.runId, result: r, message: r.message };
 }
@@ -247,7 +247,7 @@ async function finishFromRun(
     return await finish(ctx, file, lease, result, work);
   } catch (e) {
     if (e instanceof CaseportError && e.code === 'LEASE_LOST') return { kind: 'lost' };
-    return retry(ctx.engine, file, `the outcome could not be recorded: ${errorText(e)}`);
+    return await retry(ctx.engine, file, `the outcome could not be recorded: ${errorText(e)}`);
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
