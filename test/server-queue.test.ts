@@ -3,6 +3,7 @@
 // with their result file stored; a worker that dies is taken over from its checkpoint; a file that keeps
 // failing stops Interrupted; two schedulers make a due job once.
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
@@ -238,6 +239,62 @@ for (const kind of ENGINES) {
         .where('employer_code', '=', 'OLD1')
         .executeTakeFirst();
       assert.ok(rec, 'records are the firm data: kept');
+    });
+
+    test('the same name uploaded on several nodes at the same moment: one waits, the others are superseded', async () => {
+      const name = 'company_Details_import_20261125.csv';
+      const engines = [s.engine, ...(await Promise.all([1, 2, 3, 4].map(() => s.reopen())))];
+      await s.engine.db.updateTable('tasks').set({ paused: 1 }).where('on_arrival', '=', 1).execute();
+      try {
+        const local = writeCsv(dir, name, [header(employers), rowOf(employers, { EmployerID: 'SAME' })]);
+        await Promise.all(
+          engines.flatMap((e) =>
+            [1, 2].map(() =>
+              receiveFile(e, openFileStore(e, s.dataDir), { firmId: 'acme', name, localPath: local }),
+            ),
+          ),
+        );
+        const rows = await s.engine.db
+          .selectFrom('files')
+          .select('status')
+          .where('name', '=', name)
+          .execute();
+        assert.equal(rows.length, 10);
+        assert.deepEqual(
+          rows.map((r) => r.status).filter((x) => x !== 'superseded'),
+          ['received'],
+        );
+      } finally {
+        await s.engine.db.updateTable('tasks').set({ paused: 0 }).where('on_arrival', '=', 1).execute();
+        await s.engine.db
+          .updateTable('files')
+          .set({ status: 'superseded' })
+          .where('name', '=', name)
+          .execute();
+      }
+    });
+
+    test('a full or failing disk on the worker is an outage: the file is tried again, not finished Interrupted', async () => {
+      const store = openFileStore(s.engine, s.dataDir);
+      const data = tempDir();
+      // The worker's spool cannot be made: a file stands where its folder would be.
+      writeFileSync(path.join(data, 'spool'), 'not a folder');
+      const f = await receive('company_Details_import_20261126.csv', [
+        rowOf(employers, { EmployerID: 'DISK1' }),
+      ]);
+      const w = new Worker({ ctx: { engine: s.engine, store, dataDir: data }, log });
+      await w.drain();
+      let row = await fileRow(f.id);
+      assert.equal(row.status, 'queued');
+      assert.match(row.message ?? '', /attempt 1 failed: .*spool/);
+      rmSync(path.join(data, 'spool'));
+      await s.engine.db.updateTable('files').set({ not_before: null }).where('id', '=', f.id).execute();
+      await w.drain();
+      row = await fileRow(f.id);
+      assert.equal(row.status, 'completed');
+      const runs = await s.engine.db.selectFrom('runs').selectAll().where('file_id', '=', f.id).execute();
+      assert.equal(runs.length, 1, "the failed attempt's run is not the file's outcome");
+      assert.equal(runs[0].status, 'completed');
     });
 
     test('two schedulers racing make each due job once; after downtime a missed run happens once', async () => {

@@ -133,7 +133,10 @@ for (const kind of ENGINES) {
     test('/health and /metrics', async () => {
       const health = await fetch(`http://127.0.0.1:${server.httpPort}/health`);
       assert.equal(health.status, 200);
-      assert.deepEqual(await health.json(), { status: 'ok', store: kind });
+      const h = await health.json();
+      assert.equal(h.status, 'ok');
+      assert.equal(h.store, kind);
+      assert.ok(h.freeBytes > 0, 'the free space of the data folder');
       const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
       assert.match(metrics, /caseport_files_total\{status="incomplete"\} 1/);
       assert.match(metrics, /caseport_files_total\{status="completed"\} 1/);
@@ -151,3 +154,22 @@ for (const kind of ENGINES) {
     });
   });
 }
+
+describe('/health when the data folder is nearly full', () => {
+  test('503, saying so', async () => {
+    const s = await openTestStore('sqlite');
+    const server = await startProcess(
+      ['--data', s.dataDir],
+      ['serve', '--sftp-port', '0', '--http-port', '0', '--host', '127.0.0.1', '--workers', '0'],
+      { CASEPORT_MIN_FREE_BYTES: String(Number.MAX_SAFE_INTEGER) },
+    );
+    try {
+      const r = await fetch(`http://127.0.0.1:${server.httpPort}/health`);
+      assert.equal(r.status, 503);
+      assert.match((await r.json()).error, /nearly full/);
+    } finally {
+      await server.stop();
+      await s.cleanup();
+    }
+  });
+});

@@ -212,6 +212,8 @@ class FileImport {
     const r = this.result;
     r.status = 'interrupted';
     r.message = e.message;
+    // The machine, not the file: a full or failing disk (a worker tries the file again later).
+    r.retryable = e.code === 'STORAGE';
     if (!this.dryRun) {
       r.runId = await createRun(this.engine.db, {
         firmId: this.firm.id,

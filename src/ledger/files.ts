@@ -65,6 +65,18 @@ export interface Arrival {
  * the firm's open arrival job and is queued at once; otherwise it waits for the next due import.
  */
 export async function receiveFile(engine: Engine, store: FileStore, a: Arrival): Promise<LedgerFile> {
+  // Two uploads of one name committed at once: the unique index on waiting names refuses the second,
+  // which then supersedes the first.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await receiveOnce(engine, store, a);
+    } catch (e) {
+      if (attempt >= 5 || !engine.isRowDataError(e)) throw e;
+    }
+  }
+}
+
+async function receiveOnce(engine: Engine, store: FileStore, a: Arrival): Promise<LedgerFile> {
   return engine.db.transaction().execute(async (trx) => {
     const content = await store.put(trx, a.localPath);
     if (a.adopt) {

@@ -2,6 +2,7 @@
 // site, a small HTTP server (/health, /metrics), the scheduler and N workers; worker runs workers only.
 // Both stop on close(): no new work is taken, the current batch is finished or given back, and the
 // process exits.
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -100,20 +101,31 @@ export async function serve(o: ServeOptions): Promise<Running> {
   };
 }
 
+/** Below this much free space in the data folder, /health says the node cannot work (CASEPORT_MIN_FREE_BYTES). */
+function minFreeBytes(): number {
+  const v = Number(process.env.CASEPORT_MIN_FREE_BYTES);
+  return Number.isSafeInteger(v) && v >= 0 ? v : 64 * 1024 * 1024;
+}
+
 async function startHttp(o: ServeOptions, metrics: Metrics): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get('/health', async (_req, reply) => {
+    // The data folder takes uploads and files being processed: nearly full, this node cannot work.
+    const disk = await statfs(o.dataDir).catch(() => undefined);
+    const freeBytes = disk ? disk.bavail * disk.bsize : null;
     try {
       await o.engine.db.selectFrom('firms').select('id').limit(1).execute();
-      return { status: 'ok', store: o.engine.kind };
     } catch (e) {
       reply.code(503);
-      return {
-        status: 'unavailable',
-        store: o.engine.kind,
-        error: e instanceof Error ? e.message : String(e),
-      };
+      const error = e instanceof Error ? e.message : String(e);
+      return { status: 'unavailable', store: o.engine.kind, freeBytes, error };
     }
+    if (freeBytes !== null && freeBytes < minFreeBytes()) {
+      reply.code(503);
+      const error = `the data folder ${o.dataDir} is nearly full`;
+      return { status: 'unavailable', store: o.engine.kind, freeBytes, error };
+    }
+    return { status: 'ok', store: o.engine.kind, freeBytes };
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);

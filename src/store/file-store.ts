@@ -31,6 +31,8 @@ export interface FileStore {
   put(db: Db, localPath: string): Promise<StoredContent>;
   /** The content, from its start. */
   read(key: string): Readable;
+  /** The content opened for reads at any offset (SFTP downloads), `size` bytes long. */
+  openAt(key: string, size: number): Promise<RandomRead>;
   /** Writes the content to a new local file. */
   copyTo(key: string, localPath: string): Promise<void>;
   /** Removes contents no row names any more (in the database, inside `db`). */
@@ -39,6 +41,13 @@ export interface FileStore {
   sweep(named: (keys: string[]) => Promise<Set<string>>, olderThanMs: number): Promise<number>;
 }
 
+export interface RandomRead {
+  /** Up to `length` bytes from `offset`: fewer only at the end, empty at or past it. */
+  readAt(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Bytes per file_chunks row: every row but a content's last holds exactly this many. */
 const CHUNK = 1 << 20;
 const newKey = () => `${Date.now().toString(36)}-${randomBytes(12).toString('hex')}`;
 const KEY = /^[0-9a-z]+-[0-9a-f]{24}$/;
@@ -87,6 +96,17 @@ export function folderFileStore(dir: string): FileStore {
     read(key) {
       return createReadStream(where(key));
     },
+    async openAt(key) {
+      const fh = await open(where(key), 'r');
+      return {
+        async readAt(offset, length) {
+          const buf = Buffer.alloc(length);
+          const { bytesRead } = await fh.read(buf, 0, length, offset);
+          return buf.subarray(0, bytesRead);
+        },
+        close: () => fh.close(),
+      };
+    },
     async copyTo(key, localPath) {
       await pipeline(createReadStream(where(key)), createWriteStream(localPath, { flags: 'wx' }));
     },
@@ -121,12 +141,17 @@ export function databaseFileStore(engine: Engine): FileStore {
       let seq = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
-      const flush = async () => {
-        if (pendingBytes === 0 && seq > 0) return;
-        const data = Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        await db.insertInto('file_chunks').values({ content_key: key, seq: seq++, data }).execute();
+      // Rows of exactly CHUNK bytes (the last one shorter): a read at any offset finds its row by division.
+      const flush = async (all: boolean) => {
+        let buf = Buffer.concat(pending, pendingBytes);
+        while (buf.length >= CHUNK || (all && (buf.length > 0 || seq === 0))) {
+          const data = buf.subarray(0, Math.min(CHUNK, buf.length));
+          buf = buf.subarray(data.length);
+          await db.insertInto('file_chunks').values({ content_key: key, seq: seq++, data }).execute();
+          if (data.length === 0) break;
+        }
+        pending = buf.length > 0 ? [buf] : [];
+        pendingBytes = buf.length;
       };
       for await (const c of createReadStream(localPath, {
         highWaterMark: 256 * 1024,
@@ -135,9 +160,9 @@ export function databaseFileStore(engine: Engine): FileStore {
         size += c.length;
         pending.push(c);
         pendingBytes += c.length;
-        if (pendingBytes >= CHUNK) await flush();
+        if (pendingBytes >= CHUNK) await flush(false);
       }
-      await flush();
+      await flush(true);
       return { key, size, sha256: hash.digest('hex') };
     },
     read(key) {
@@ -162,6 +187,40 @@ export function databaseFileStore(engine: Engine): FileStore {
     },
     async copyTo(key, localPath) {
       await pipeline(this.read(key), createWriteStream(localPath, { flags: 'wx' }));
+    },
+    async openAt(key, size) {
+      let cached: { seq: number; data: Buffer } | undefined;
+      const chunk = async (seq: number) => {
+        if (cached?.seq !== seq) {
+          const row = await engine.db
+            .selectFrom('file_chunks')
+            .select('data')
+            .where('content_key', '=', key)
+            .where('seq', '=', seq)
+            .executeTakeFirst();
+          cached = { seq, data: row?.data ?? Buffer.alloc(0) };
+        }
+        return cached.data;
+      };
+      return {
+        async readAt(offset, length) {
+          const parts: Buffer[] = [];
+          let at = offset;
+          const end = Math.min(size, offset + length);
+          while (at < end) {
+            const data = await chunk(Math.floor(at / CHUNK));
+            const from = at % CHUNK;
+            const part = data.subarray(from, Math.min(data.length, from + (end - at)));
+            if (part.length === 0) break;
+            parts.push(part);
+            at += part.length;
+          }
+          return Buffer.concat(parts);
+        },
+        async close() {
+          cached = undefined;
+        },
+      };
     },
     async remove(db, keys) {
       if (keys.length > 0)

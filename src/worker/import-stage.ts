@@ -115,6 +115,11 @@ export async function runImportStage(
       return await retry(engine, file, engine.isOutage(e) ? errorText(e) : `internal error: ${errorText(e)}`);
     }
     if (result.status === 'interrupted' && result.retryable && !ctx.cli) {
+      // A run stopped before its first batch (the disk was full for its snapshot) is an attempt that
+      // happened, not the file's outcome: the next attempt starts a run of its own.
+      if (result.runId !== null && !(result.resumedFromRow ?? 0) && result.rows.total === 0) {
+        await engine.db.updateTable('runs').set({ file_id: null }).where('id', '=', result.runId).execute();
+      }
       if (ctx.signal?.aborted) return await release(engine, file);
       return await retry(engine, file, result.message ?? 'stopped');
     }

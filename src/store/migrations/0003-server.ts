@@ -86,6 +86,16 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .columns(['firm_id', 'folder', 'status', 'name'])
     .execute();
   await db.schema.createIndex('files_received').on('files').columns(['received_at']).execute();
+  // One file of a name waits in Import at a time: a later upload of the name supersedes it, even when
+  // two uploads of it are committed at the same moment on two nodes.
+  await db.schema
+    .createIndex('files_waiting_name')
+    .on('files')
+    .columns(['firm_id', 'name'])
+    .unique()
+    .where(sql.ref('folder'), '=', 'Import')
+    .where(sql.ref('status'), '=', 'received')
+    .execute();
 
   await db.schema
     .createTable('file_chunks')
