@@ -11,6 +11,7 @@ import { importFile } from '../src/ingest/index.js';
 import { claimFile, listFolder, receiveFile } from '../src/ledger/files.js';
 import { importLeaseName, tryLease } from '../src/ledger/leases.js';
 import { purgeBefore, retentionCutoff } from '../src/ledger/retention.js';
+import { fileReports } from '../src/ledger/views.js';
 import { createDueJobs } from '../src/schedule/due.js';
 import { addTask } from '../src/schedule/tasks.js';
 import { openFileStore } from '../src/store/file-store.js';
@@ -172,6 +173,51 @@ for (const kind of ENGINES) {
       assert.equal(runs.length, 1, 'one run, resumed');
       assert.equal(runs[0].rows_total, 5000);
       assert.equal(runs[0].rows_created, 5000);
+    });
+
+    test('the same content sent again resumes the run of a file stopped part-way; the earlier file leaves need-attention', async () => {
+      const store = openFileStore(s.engine, s.dataDir);
+      const name = 'company_Details_import_20261127.csv';
+      const local = manyRows(dir, name, employers, 3000, (i) => ({ EmployerID: `RS${i}` }));
+      await s.engine.db.updateTable('tasks').set({ paused: 1 }).where('on_arrival', '=', 1).execute();
+      try {
+        const a = await receiveFile(s.engine, store, { firmId: 'acme', name, localPath: local });
+        await s.engine.db.updateTable('files').set({ status: 'queued' }).where('id', '=', a.id).execute();
+        const lease = (await tryLease(s.engine, importLeaseName('acme')))!;
+        const claimed = (await claimFile(s.engine, 'acme', lease))!;
+        assert.equal(claimed.id, a.id);
+        // Stopped part-way (Ctrl-C on the command line ends it Interrupted, resumable).
+        const { runImportStage } = await import('../src/worker/import-stage.js');
+        const stop = new AbortController();
+        const out = await runImportStage(
+          {
+            engine: s.engine,
+            store,
+            dataDir: s.dataDir,
+            batchSize: 500,
+            signal: stop.signal,
+            cli: { resultDir: dir },
+            afterBatch: (_f, rows) => {
+              if (rows >= 1000) stop.abort();
+            },
+          },
+          claimed,
+          lease,
+        );
+        await lease.release();
+        assert.equal(out.kind, 'final');
+        assert.equal((await fileRow(a.id)).status, 'interrupted');
+        const b = await receiveFile(s.engine, store, { firmId: 'acme', name, localPath: local });
+        await s.engine.db.updateTable('files').set({ status: 'queued' }).where('id', '=', b.id).execute();
+        await worker().drain();
+        assert.equal((await fileRow(b.id)).status, 'completed');
+        assert.equal((await fileRow(a.id)).status, 'superseded');
+        assert.equal((await fileRow(b.id)).run_id, (await fileRow(a.id)).run_id, 'one run, resumed');
+        const attention = await fileReports(s.engine, 'acme', 'need-attention');
+        assert.ok(!attention.some((r) => r.fileId === a.id || r.fileId === b.id));
+      } finally {
+        await s.engine.db.updateTable('tasks').set({ paused: 0 }).where('on_arrival', '=', 1).execute();
+      }
     });
 
     test('a file that keeps failing stops Interrupted after its attempts, with the reason', async () => {

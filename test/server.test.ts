@@ -2,6 +2,8 @@
 // uploaded over SFTP and processed on arrival, the outcome in `caseport runs`, the result file and an
 // export downloaded from the site, /health and /metrics, and a clean stop on SIGTERM.
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { header, rowOf, templateNamed } from './fixtures.js';
 import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
@@ -111,6 +113,7 @@ for (const kind of ENGINES) {
       );
       assert.equal(add.code, 0, add.err);
       const task = JSON.parse(add.out);
+      // Run twice in the same minute: the second file takes _2, the first is not replaced.
       assert.equal(caseport(g, 'task', 'run', 'acme', String(task.id)).code, 0);
       let files: string[] = [];
       await waitFor('the export file', async () => {
@@ -118,6 +121,15 @@ for (const kind of ENGINES) {
         return files.length === 1;
       });
       assert.match(files[0], /^corporation_details_export_\d{12}\.csv$/);
+      assert.equal(caseport(g, 'task', 'run', 'acme', String(task.id)).code, 0);
+      await waitFor('the second export file', async () => (await list(site, '/Export')).length === 2);
+      const both = await list(site, '/Export');
+      if (both[0].slice(0, 39) === both[1].slice(0, 39)) {
+        assert.deepEqual(both, [files[0], files[0].replace(/\.csv$/, '_2.csv')]);
+      }
+      await new Promise<void>((resolve, reject) =>
+        site.sftp.unlink(`/Export/${both[1]}`, (e) => (e ? reject(e) : resolve())),
+      );
       const text = await download(site, `/Export/${files[0]}`);
       assert.equal(text.trim().split(/\r?\n/).length, 3, 'header and two employers');
       await new Promise<void>((resolve, reject) =>
@@ -169,6 +181,29 @@ describe('/health when the data folder is nearly full', () => {
       assert.match((await r.json()).error, /nearly full/);
     } finally {
       await server.stop();
+      await s.cleanup();
+    }
+  });
+});
+
+describe('caseport worker --http-port; work left by a killed process', () => {
+  test('a worker process serves its own /metrics; work folders of processes that are gone are swept at start', async () => {
+    const s = await openTestStore('sqlite');
+    const work = path.join(s.dataDir, 'work');
+    mkdirSync(path.join(work, 'p999999999-file-1-ab12'), { recursive: true });
+    writeFileSync(path.join(work, 'p999999999-file-1-ab12', 'upload.csv'), 'left by a killed worker');
+    mkdirSync(path.join(work, `p${process.pid}-file-2-cd34`));
+    const w = await startProcess(
+      ['--data', s.dataDir],
+      ['worker', '--http-port', '0', '--host', '127.0.0.1'],
+    );
+    try {
+      const metrics = await (await fetch(`http://127.0.0.1:${w.httpPort}/metrics`)).text();
+      assert.match(metrics, /caseport_queue_depth/);
+      assert.match(metrics, /caseport_lease_expiries_total/);
+      assert.deepEqual(readdirSync(work), [`p${process.pid}-file-2-cd34`], "a live process's folder is kept");
+    } finally {
+      assert.equal(await w.stop(), 0);
       await s.cleanup();
     }
   });

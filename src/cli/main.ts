@@ -44,6 +44,14 @@ function port(v: string): number {
   return n;
 }
 
+function atLeastOne(max: number) {
+  return (v: string): number => {
+    const n = wholeNumber(v);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`expected a number from 1 to ${max}`);
+    return n;
+  };
+}
+
 function count(max: number) {
   return (v: string): number => {
     const n = wholeNumber(v);
@@ -266,8 +274,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('worker')
     .description('run workers only: claim files and exports from the shared store (until SIGTERM)')
-    .option('--concurrency <n>', 'workers in this process (default 1)', count(64))
-    .action((o) => run((engine, dataDir) => runWorker(engine, dataDir, { concurrency: o.concurrency })));
+    .option('--concurrency <n>', 'workers in this process (1-64, default 1)', atLeastOne(64))
+    .option('--http-port <n>', "also serve /health and /metrics on this port (this process's counters)", port)
+    .option('--host <address>', 'address the HTTP port listens on (default all)')
+    .action((o) => run((engine, dataDir) => runWorker(engine, dataDir, o)));
 
   const task = program.command('task').description("a firm's import and export tasks");
   task

@@ -82,11 +82,24 @@ export async function runServe(engine: Engine, dataDir: string, o: ServeCommandO
 export async function runWorker(
   engine: Engine,
   dataDir: string,
-  o: { concurrency?: number },
+  o: { concurrency?: number; httpPort?: number; host?: string },
 ): Promise<number> {
   const log = serverLog();
-  const running = await serve({ engine, dataDir, log, workers: o.concurrency ?? 1, scheduler: false });
-  log.info({ workers: o.concurrency ?? 1, store: engine.location }, 'worker: ready');
+  const running = await serve({
+    engine,
+    dataDir,
+    log,
+    workers: o.concurrency ?? 1,
+    scheduler: false,
+    httpPort: o.httpPort,
+    host: o.host,
+  }).catch((e) => {
+    throw configError(`the worker cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  log.info(
+    { workers: o.concurrency ?? 1, httpPort: running.httpPort, store: engine.location },
+    'worker: ready',
+  );
   await untilStopped(() => running.close());
   log.info('worker: stopped');
   return EXIT.ok;

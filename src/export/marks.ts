@@ -39,14 +39,14 @@ export interface CompletedExport {
   rows: number;
   /** Set when the export moves its task's mark: the task and the new mark. */
   mark?: { task: string; at: string };
-  /** Stores the published file elsewhere, in the same transaction. */
-  publish?(trx: Transaction<Database>, file: string): Promise<void>;
+  /** Stores the published file elsewhere, in the same transaction; returns the name it is stored under. */
+  publish?(trx: Transaction<Database>, file: string): Promise<string | undefined>;
 }
 
 /** Completes the run and moves the mark (never backwards), together. */
 export async function commitExport(db: Kysely<Database>, c: CompletedExport): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await c.publish?.(trx, c.filePath);
+    const stored = await c.publish?.(trx, c.filePath);
     if (c.mark) {
       await trx
         .insertInto('export_marks')
@@ -64,7 +64,7 @@ export async function commitExport(db: Kysely<Database>, c: CompletedExport): Pr
     }
     await trx
       .updateTable('runs')
-      .set({ file_name: c.fileName, file_path: c.filePath })
+      .set({ file_name: stored ?? c.fileName, file_path: c.filePath })
       .where('id', '=', c.runId)
       .execute();
     const counts = { total: c.rows, created: 0, updated: 0, unchanged: 0, rejected: 0 };

@@ -40,7 +40,7 @@ export interface ExportOptions {
    * Called inside the transaction that completes the run and moves the mark, with the published file:
    * the server stores it for download there, so the mark never moves without the file.
    */
-  publish?(trx: Transaction<Database>, file: string): Promise<void>;
+  publish?(trx: Transaction<Database>, file: string): Promise<string | undefined>;
   /** The task's export lease, when the caller holds it (a worker); taken here otherwise. */
   lease?: Lease;
   /** Test hook: called after each chunk of rows is written; throwing from it fails the export. */
@@ -190,7 +190,7 @@ async function exportUnderLease(
       // Only while the task's lease is still ours: otherwise another process has taken the task over.
       publish: async (trx, file) => {
         await lease.confirm(trx);
-        await opts.publish?.(trx, file);
+        return opts.publish?.(trx, file);
       },
     });
   } catch (e) {

@@ -71,7 +71,8 @@ export async function receiveFile(engine: Engine, store: FileStore, a: Arrival):
     try {
       return await receiveOnce(engine, store, a);
     } catch (e) {
-      if (attempt >= 5 || !engine.isRowDataError(e)) throw e;
+      if (attempt >= 50 || !engine.isRowDataError(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt, 5)));
     }
   }
 }
@@ -409,6 +410,35 @@ export async function storeOutput(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * The first of `name`, `<name>_2.csv`, `<name>_3.csv` ... that no ready file of the folder has (a unique
+ * index on ready names guards against two exports choosing at the same moment).
+ */
+export async function freeOutputName(
+  db: Db,
+  firmId: string,
+  folder: OutputFolder,
+  name: string,
+): Promise<string> {
+  const base = name.replace(/\.csv$/i, '');
+  const taken = new Set(
+    (
+      await db
+        .selectFrom('files')
+        .select('name')
+        .where('firm_id', '=', firmId)
+        .where('folder', '=', folder)
+        .where('status', '=', 'ready')
+        .where('name', 'like', `${base}%`) // a superset (wildcards in the name match more): exact names are compared below
+        .execute()
+    ).map((r) => r.name),
+  );
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? name : `${base}_${n}.csv`;
+    if (!taken.has(candidate)) return candidate;
+  }
 }
 
 /** What a firm sees in a folder of its site: Import, the files not yet picked up; else the ready files. */

@@ -137,6 +137,17 @@ export async function resumeRun(
     })
     .where('id', '=', runId)
     .execute();
+  if (fileId !== undefined) {
+    // The same content sent again resumes the run of an earlier file that stopped part-way: that file's
+    // outcome is now this one's, and it no longer needs attention on its own.
+    await db
+      .updateTable('files')
+      .set({ status: 'superseded', message: `resumed by file ${fileId}` })
+      .where('run_id', '=', runId)
+      .where('id', '<>', fileId)
+      .where('status', 'in', ['interrupted', 'incomplete'])
+      .execute();
+  }
 }
 
 export async function markRepeat(db: Db, runId: number, of: number): Promise<void> {

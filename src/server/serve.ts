@@ -2,6 +2,7 @@
 // site, a small HTTP server (/health, /metrics), the scheduler and N workers; worker runs workers only.
 // Both stop on close(): no new work is taken, the current batch is finished or given back, and the
 // process exits.
+import { setMaxListeners } from 'node:events';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,6 +12,7 @@ import { type SftpServer, startSftpServer } from '../sftp/server.js';
 import type { SiteLimits } from '../sftp/site.js';
 import type { Engine } from '../store/engine.js';
 import { type FileStore, openFileStore } from '../store/file-store.js';
+import { sweepWork } from '../worker/import-stage.js';
 import { Worker } from '../worker/worker.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ledgerSite } from './site-backend.js';
@@ -49,6 +51,10 @@ export async function serve(o: ServeOptions): Promise<Running> {
   const store = openFileStore(o.engine, o.dataDir);
   const metrics = createMetrics(o.engine);
   const stop = new AbortController();
+  // Every worker's waits listen on the one stop signal.
+  setMaxListeners(0, stop.signal);
+  // Folders of work a killed process of this machine left behind.
+  await sweepWork(o.dataDir);
   const workers = Array.from(
     { length: o.workers },
     () =>

@@ -19,7 +19,10 @@ export async function siteHostKey(engine: Engine): Promise<string> {
     .where('name', '=', 'sftp_host_key')
     .executeTakeFirst();
   if (found) return found.value;
-  const key = ssh2.utils.generateKeyPairSync('ed25519');
+  // ssh2 generates, now and then (about 1 in 250), an ed25519 key its own parser refuses: such a key
+  // would keep every node from starting, so a key is kept only once it reads back.
+  let key = ssh2.utils.generateKeyPairSync('ed25519');
+  while (ssh2.utils.parseKey(key.private) instanceof Error) key = ssh2.utils.generateKeyPairSync('ed25519');
   await engine.db
     .insertInto('settings')
     .values({ name: 'sftp_host_key', value: key.private })

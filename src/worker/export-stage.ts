@@ -6,10 +6,10 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isCaseportError } from '../errors.js';
 import { exportFile } from '../export/index.js';
-import { storeOutput } from '../ledger/files.js';
+import { freeOutputName, storeOutput } from '../ledger/files.js';
 import { exportJobLeaseName, finishJob, type JobRow, postponeJob, retryJob } from '../ledger/jobs.js';
 import { serverTaskName, tryLease } from '../ledger/leases.js';
-import type { StageContext } from './import-stage.js';
+import { type StageContext, workFolder } from './import-stage.js';
 
 export type ExportOutcome =
   | { kind: 'done'; file: string | null; rows: number; message: string | null }
@@ -31,7 +31,7 @@ export async function runExportStage(ctx: StageContext, job: JobRow): Promise<Ex
     await postponeJob(engine, job.id, 5000);
     return { kind: 'postponed', message: 'an earlier export of the task is still running' };
   }
-  const work = path.join(ctx.dataDir, 'work', `export-${job.id}-${randomBytes(4).toString('hex')}`);
+  const work = workFolder(ctx.dataDir, `export-${job.id}`);
   try {
     let stored: string | null = null;
     const r = await exportFile(engine, {
@@ -43,14 +43,18 @@ export async function runExportStage(ctx: StageContext, job: JobRow): Promise<Ex
       lease,
       publish: async (trx, file) => {
         await lease.confirm(trx);
+        // Another export of the template in the same minute already took the name: _2, _3 ... as the
+        // contract names them; an export file is never replaced.
+        const name = await freeOutputName(trx, job.firm_id!, 'Export', path.basename(file));
         const f = await storeOutput(trx, ctx.store, {
           firmId: job.firm_id!,
           folder: 'Export',
-          name: path.basename(file),
+          name,
           localPath: file,
           jobId: job.id,
         });
         stored = f.name;
+        return f.name;
       },
     });
     if (r.status === 'completed') {

@@ -4,7 +4,7 @@
 // then its result file is stored and its final status recorded in one transaction, while the lease is
 // still ours. A file whose run had already finished when its worker died is only finished in the ledger.
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Papa from 'papaparse';
 import { CaseportError, isCaseportError } from '../errors.js';
@@ -26,6 +26,31 @@ import { type RowError, streamRejected } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 import type { FileStore } from '../store/file-store.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
+
+/**
+ * A private folder for one piece of work: `<data>/work/p<pid>-<what>-<random>`. The process id in the
+ * name lets a process starting on this machine sweep what a killed one left (sweepWork).
+ */
+export function workFolder(dataDir: string, what: string): string {
+  return path.join(dataDir, 'work', `p${process.pid}-${what}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Removes work folders of processes of this machine that are gone (their data folder is this one's). */
+export async function sweepWork(dataDir: string): Promise<void> {
+  const dir = path.join(dataDir, 'work');
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(/^p(\d+)-/.exec(name)?.[1] ?? Number.NaN);
+    let gone = !Number.isInteger(pid);
+    if (!gone) {
+      try {
+        process.kill(pid, 0); // signal 0 only asks whether it exists
+      } catch (e) {
+        gone = (e as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    }
+    if (gone) await rm(path.join(dir, name), { recursive: true, force: true }).catch(() => {});
+  }
+}
 
 export interface StageContext {
   engine: Engine;
@@ -76,7 +101,7 @@ export async function runImportStage(
   const finished = await finishedRun(engine, file.id);
   if (finished) return await finishFromRun(ctx, file, lease, finished);
 
-  const work = path.join(ctx.dataDir, 'work', `${file.id}-${randomBytes(4).toString('hex')}`);
+  const work = workFolder(ctx.dataDir, `file-${file.id}`);
   try {
     const local = path.join(work, 'upload.csv');
     try {
@@ -227,7 +252,7 @@ async function finishFromRun(
   lease: Lease,
   run: FinishedRun,
 ): Promise<StageOutcome> {
-  const work = path.join(ctx.dataDir, 'work', `${file.id}-${randomBytes(4).toString('hex')}`);
+  const work = workFolder(ctx.dataDir, `file-${file.id}`);
   try {
     let resultPath: string | null = null;
     const t = IMPORT_TEMPLATES.find((x) => x.name === run.template);

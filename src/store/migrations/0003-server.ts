@@ -111,6 +111,15 @@ export async function up(db: Kysely<any>, engine: Engine): Promise<void> {
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
 
+  // A name offered for download is one file: a new result replaces the old (superseding it first), an
+  // export of the same name takes _2, _3 ...
+  await db.schema
+    .createIndex('files_ready_name')
+    .on('files')
+    .columns(['firm_id', 'folder', 'name'])
+    .unique()
+    .where(sql.ref('status'), '=', 'ready')
+    .execute();
   await db.schema.alterTable('runs').addColumn('file_id', 'integer').execute();
   await db.schema.alterTable('runs').addColumn('job_id', 'integer').execute();
   // The lease a run works under: it is alive exactly as long as that lease (no host or process guesses).
