@@ -10,7 +10,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ssh2, { type Client, type SFTPWrapper } from 'ssh2';
@@ -382,7 +381,7 @@ describe('SFTP server', () => {
     });
     after(() => client.end());
 
-    test('names: /../ cannot leave Import, NUL, backslash and over-long names are refused', async () => {
+    test('names: /../ cannot leave Import; NUL, backslash, look-alikes, bidi and long names are refused', async () => {
       const data = Buffer.from('a,b\n');
       let r = await refusal(upload(sftp, '/Import/../Results/sneaky.csv', data));
       assert.equal(r.code, STATUS.PERMISSION_DENIED);
@@ -393,19 +392,48 @@ describe('SFTP server', () => {
       assert.match(r.message, /control character/);
       r = await refusal(upload(sftp, '/Import/back\\slash.csv', data));
       assert.match(r.message, /slash/);
-      // 255 bytes is the longest name; 256 is refused.
-      const longest = `${'n'.repeat(251)}.csv`;
+      r = await refusal(upload(sftp, '/Import/2026\u2215cases.csv', data));
+      assert.equal(r.code, STATUS.PERMISSION_DENIED);
+      assert.match(r.message, /looks like a slash \(U\+2215\)/);
+      // U+202E turns the rest around: shown as "casesvsc.exe".
+      r = await refusal(upload(sftp, '/Import/cases\u202Eexe.csv', data));
+      assert.match(r.message, /invisible formatting character \(U\+202E\)/);
+      r = await refusal(upload(sftp, '/Import/\uFEFFcases.csv', data));
+      assert.match(r.message, /U\+FEFF/);
+      // 248 bytes is the longest upload name (its result file's, 7 bytes longer, is 255); 249 is refused.
+      const longest = `${'n'.repeat(244)}.csv`;
       await upload(sftp, `/Import/${longest}`, data);
       r = await refusal(upload(sftp, `/Import/n${longest}`, data));
+      assert.equal(r.code, STATUS.PERMISSION_DENIED);
+      assert.match(
+        r.message,
+        /longer than 248 bytes: its result file's name \(7 bytes longer\) would not fit/,
+      );
+      r = await refusal(upload(sftp, `/Import/${'n'.repeat(252)}.csv`, data));
       assert.match(r.message, /longer than 255 bytes/);
+      // Nor can a staged upload be renamed to such a name; it stays staged for a good one.
+      await upload(sftp, '/Import/long.csv.part', data);
+      r = await refusal(call((cb) => sftp.rename('/Import/long.csv.part', `/Import/n${longest}`, cb)));
+      assert.match(r.message, /longer than 248 bytes/);
+      await call((cb) => sftp.rename('/Import/long.csv.part', `/Import/m${longest.slice(1)}`, cb));
+      assert.ok(receivedNames().includes(`m${longest.slice(1)}`), 'renamed to 248 bytes: received');
+      // The longest upload's result file can be listed and downloaded.
+      const result = `${longest.slice(0, -4)}_result.csv`;
+      await fx.putFile('acme', 'Results', result, 'r\n');
+      assert.ok((await list(sftp, '/Results')).includes(result), 'the 255-byte result listed');
+      await close(sftp, await open(sftp, `/Results/${result}`, 'r'));
       r = await refusal(call((cb) => sftp.stat('/Import/a\0b', cb)));
       assert.equal(r.code, STATUS.NO_SUCH_FILE);
       r = await refusal(open(sftp, '/../beta/Results/beta-result.csv', 'r'));
       assert.equal(r.code, STATUS.NO_SUCH_FILE);
       assert.equal(await call<string>((cb) => sftp.realpath('Import/../../..//./Export/', cb)), '/Export');
       assert.ok(receivedNames().includes(longest));
+      assert.ok(!receivedNames().includes(`n${longest}`), '249 bytes: not received');
       assert.deepEqual(receivedNames('beta'), []);
-      assert.ok(!receivedNames().includes('sneaky.csv'));
+      assert.ok(
+        !receivedNames().some((n) => /sneaky|\u2215|\u202E|\uFEFF/.test(n)),
+        'refused names received',
+      );
     });
 
     test('an upload over maxFileBytes is refused with the limit and never received; one at it is', async () => {
@@ -443,6 +471,41 @@ describe('SFTP server', () => {
       assert.ok(logs.some((l) => l.event === 'sftp.upload_discarded' && l.detail.name === 'dropped.csv'));
     });
 
+    test('an upload with bytes never written is refused at CLOSE, never received', async () => {
+      // One byte at the last offset allowed would otherwise be received as a file of the largest size.
+      let h = await open(sftp, '/Import/holey.csv', 'w');
+      await write(sftp, h, Buffer.from('x'), MAX_FILE_BYTES - 1);
+      let r = await refusal(close(sftp, h));
+      assert.equal(r.code, STATUS.FAILURE);
+      assert.match(
+        r.message,
+        new RegExp(`the upload has gaps: bytes 0–${MAX_FILE_BYTES - 2} were never sent`),
+      );
+      // A gap in the middle, and one in an upload under a temporary name (never staged).
+      h = await open(sftp, '/Import/middle.csv', 'w');
+      await write(sftp, h, Buffer.from('0123456789'), 0);
+      await write(sftp, h, Buffer.from('0123456789'), 20);
+      r = await refusal(close(sftp, h));
+      assert.match(r.message, /the upload has gaps: bytes 10–19 were never sent/);
+      h = await open(sftp, '/Import/holey.csv.part', 'w');
+      await write(sftp, h, Buffer.from('x'), 5);
+      assert.match((await refusal(close(sftp, h))).message, /bytes 0–4 were never sent/);
+      assert.ok(!(await list(sftp, '/Import')).includes('holey.csv.part'), 'a holey upload staged');
+      // The gap filled late (writes out of order) is no gap.
+      h = await open(sftp, '/Import/late.csv', 'w');
+      await write(sftp, h, Buffer.from('b\n'), 4);
+      await write(sftp, h, Buffer.from('a,'), 0);
+      await write(sftp, h, Buffer.from('b\n'), 2);
+      await close(sftp, h);
+      assert.deepEqual(await fx.readFile('acme', 'Import', 'late.csv'), Buffer.from('a,b\nb\n'));
+      for (const name of ['holey.csv', 'middle.csv']) assert.ok(!receivedNames().includes(name), name);
+      assert.ok(
+        logs.some((l) => l.event === 'sftp.upload_refused' && l.detail.name === 'middle.csv'),
+        'logged',
+      );
+      await eventually(() => uploadsLeft('main').length === 0, 'no temp files left');
+    });
+
     test('a staged .filepart is listed, renamed to its final name and received once', async () => {
       const data = Buffer.from('id,name\n1,Ann\n');
       await upload(sftp, '/Import/cases.csv.filepart', data);
@@ -466,6 +529,9 @@ describe('SFTP server', () => {
         '1';
       await call((cb) => sftp.ext_openssh_rename('/Import/.in.more.csv', '/Import/more.csv', cb));
       assert.equal(receivedNames().filter((n) => n === 'more.csv').length, 1);
+      // Any other name starting with '.' is a final name: received when closed, not held for an hour.
+      await upload(sftp, '/Import/.dotted.csv', data);
+      assert.ok(receivedNames().includes('.dotted.csv'), '.dotted.csv received on close');
       // OPEN without TRUNC takes a staged upload up again (a resumed transfer) at its size.
       await upload(sftp, '/Import/resumed.csv.filepart', data.subarray(0, 5));
       const h = await open(sftp, '/Import/resumed.csv.filepart', ssh2.utils.sftp.OPEN_MODE.WRITE);
@@ -550,8 +616,123 @@ describe('SFTP server', () => {
     });
   });
 
+  test('downloads are read from the stored file, never copied; at most 16 open per connection', async () => {
+    const b = fx.backend;
+    let opened = 0;
+    let closed = 0;
+    const counting: SiteBackend = {
+      ...b,
+      async openDownload(firmId, folder, name) {
+        const d = await b.openDownload(firmId, folder, name);
+        if (!d) return undefined;
+        opened++;
+        return {
+          size: d.size,
+          modifiedAt: d.modifiedAt,
+          readAt: (offset, length) => d.readAt(offset, length),
+          close: async () => {
+            closed++;
+            await d.close();
+          },
+        };
+      },
+    };
+    const server = await startServer('downloads', {}, { backend: counting });
+    const data = randomBytes(300 * 1024 + 3);
+    await fx.putFile('acme', 'Results', 'large-result.csv', data);
+    const { client, sftp } = await session(server.port);
+    const second = await sftpOf(client); // another session of the same connection
+    const openResult = (s: SFTPWrapper) => open(s, '/Results/large-result.csv', 'r');
+    const handles: Buffer[] = [];
+    for (let i = 0; i < 10; i++) handles.push(await openResult(sftp));
+    for (let i = 0; i < 6; i++) await openResult(second);
+    assert.deepEqual(uploadsLeft('downloads'), []); // 16 open, nothing copied
+    const r = await refusal(openResult(second));
+    assert.equal(r.code, STATUS.FAILURE);
+    assert.match(r.message, /too many files open for download: at most 16 at once/);
+    const other = await session(server.port); // another connection has its own 16
+    await close(other.sftp, await openResult(other.sftp));
+    other.client.end();
+    // Reads at any offset, out of order and at once; one READ answers at most 64 KiB.
+    const h = handles[0];
+    const readAt = (at: number, len: number) =>
+      call<Buffer>((cb) => sftp.read(h, Buffer.alloc(len), 0, len, at, (err, _n, buf) => cb(err, buf)));
+    const offsets = [250_000, 7, 0, 100_000, data.length - 5];
+    const parts = await Promise.all(offsets.map((at) => readAt(at, 1000)));
+    assert.deepEqual(
+      parts,
+      offsets.map((at) => data.subarray(at, at + 1000)),
+    );
+    (sftp as unknown as { _maxReadLen: number })._maxReadLen = 200 * 1024;
+    assert.equal((await readAt(0, 200 * 1024)).length, 64 * 1024);
+    assert.equal((await readAt(data.length, 10)).length, 0); // EOF
+    const st = await call<ssh2.Stats>((cb) => sftp.fstat(h, cb));
+    assert.equal(st.size, data.length);
+    // CLOSE closes the stored file and frees its place; a session's end closes those it left open.
+    await close(sftp, h);
+    assert.equal(closed, 2); // with the other connection's
+    await close(second, await openResult(second));
+    second.end();
+    await eventually(() => closed === 9, "the second session's downloads closed");
+    for (let i = 0; i < 7; i++) await openResult(sftp);
+    client.end();
+    await eventually(() => closed === opened, 'every download closed');
+    assert.equal(opened, 25);
+    assert.deepEqual(uploadsLeft('downloads'), []);
+  });
+
+  test('parallel logins from one address: no more are checked than could fail; the rest refused unchecked', async () => {
+    const b = fx.backend;
+    let checks = 0;
+    let checking = 0;
+    let mostAtOnce = 0;
+    let held = new Promise<void>((r) => setTimeout(r, 200));
+    const slow: SiteBackend = {
+      ...b,
+      async checkPassword(firmId, password) {
+        checks++;
+        mostAtOnce = Math.max(mostAtOnce, ++checking);
+        try {
+          await held;
+          return await b.checkPassword(firmId, password);
+        } finally {
+          checking--;
+        }
+      },
+    };
+    const limits = { maxFailedLogins: 3, failWindowMs: 60_000 };
+    const server = await startServer('parallel-logins', limits, { backend: slow });
+    const attempt = (password: string) =>
+      connect(server.port, 'acme', password).then(
+        (c) => {
+          c.end();
+          return 'logged in';
+        },
+        () => 'refused',
+      );
+    // Good logins sent at once (a firm's parallel transfers) wait their turn: all get in, 3 checked at a time.
+    const good = await Promise.all(Array.from({ length: 8 }, () => attempt(ACME_PASSWORD)));
+    assert.deepEqual(good, Array(8).fill('logged in'));
+    assert.equal(mostAtOnce, 3);
+    checks = 0;
+    let release = () => {};
+    held = new Promise<void>((r) => {
+      release = r;
+    });
+    const wrong = Array.from({ length: 50 }, (_, i) => attempt(`wrong-${i}`));
+    await eventually(() => checks === 3, 'three checks under way', 10_000);
+    const right = attempt(ACME_PASSWORD); // the right password, past the limit
+    await new Promise((r) => setTimeout(r, 500)); // the others reach the server meanwhile
+    assert.equal(checks, 3);
+    release();
+    assert.deepEqual(new Set(await Promise.all(wrong)), new Set(['refused']));
+    assert.equal(await right, 'refused');
+    assert.equal(checks, 3);
+  });
+
   test('a failing backend answers FAILURE and the session goes on; garbage instead of SSH is dropped', async () => {
     const b = fx.backend;
+    let downloadsClosed = 0;
     const faulty: SiteBackend = {
       ...b,
       checkPassword: (f, p) => b.checkPassword(f, p),
@@ -560,13 +741,17 @@ describe('SFTP server', () => {
       async list() {
         throw new Error('database is down');
       },
-      async read() {
-        return Readable.from(
-          (async function* () {
-            yield Buffer.from('half a file');
+      async openDownload() {
+        return {
+          size: 100,
+          modifiedAt: new Date(),
+          readAt: async () => {
             throw new Error('disk read error');
-          })(),
-        );
+          },
+          close: async () => {
+            downloadsClosed++;
+          },
+        };
       },
     };
     const server = await startServer('faulty', {}, { backend: faulty, loginTimeoutMs: 500 });
@@ -578,14 +763,20 @@ describe('SFTP server', () => {
     let r = await refusal(list(sftp, '/Results'));
     assert.equal(r.code, STATUS.FAILURE);
     assert.match(r.message, /internal error/);
-    r = await refusal(open(sftp, '/Results/any.csv', 'r'));
+    const h = await open(sftp, '/Results/any.csv', 'r');
+    r = await refusal(call<number>((cb) => sftp.read(h, Buffer.alloc(10), 0, 10, 0, cb)));
     assert.equal(r.code, STATUS.FAILURE);
     assert.equal(await call<string>((cb) => sftp.realpath('.', cb)), '/');
-    client.end();
+    client.end(); // the download never closed is closed with the session
     assert.ok(
       logs.some((l) => l.event === 'sftp.bug' && String(l.detail.error).includes('database is down')),
     );
-    await eventually(() => uploadsLeft('faulty').length === 0, 'the download temp file removed');
+    assert.ok(
+      logs.some((l) => l.event === 'sftp.bug' && String(l.detail.error).includes('disk read error')),
+      'the read error logged',
+    );
+    await eventually(() => downloadsClosed === 1, 'the download closed');
+    assert.deepEqual(uploadsLeft('faulty'), []);
   });
 
   test('requests and bytes being written at once are bounded per session', async () => {
@@ -598,11 +789,10 @@ describe('SFTP server', () => {
       });
     };
     const slowDisk: TempFiles = {
-      async create(d, kind) {
-        const f = await diskTempFiles.create(d, kind);
+      async create(d) {
+        const f = await diskTempFiles.create(d);
         return {
           path: f.path,
-          read: (b, at) => f.read(b, at),
           close: () => f.close(),
           write: (data, at) => gate.then(() => f.write(data, at)),
         };
@@ -618,14 +808,19 @@ describe('SFTP server', () => {
       );
     const h1 = await open(sftp, '/Import/many.csv', 'w');
     const h2 = await open(sftp, '/Import/fast.csv', 'w');
-    // 513 one-byte writes while the disk holds them: the one past 512 requests is refused.
+    // 513 one-byte writes while the disk holds them: the one past 512 requests is refused, and with it
+    // the upload (else it would be received with a hole where that byte should be).
     hold();
     const many = Array.from({ length: 513 }, (_, i) => settle(write(sftp, h1, Buffer.from('x'), i)));
-    assert.equal(await many[512], 'too many requests at once');
+    assert.equal(await many[512], 'too many requests at once; the upload was discarded');
     release();
     assert.deepEqual(new Set(await Promise.all(many.slice(0, 512))), new Set(['ok']));
-    await close(sftp, h1);
-    assert.equal(receivedNames().filter((n) => n === 'many.csv').length, 1);
+    assert.match((await refusal(close(sftp, h1))).message, /too many requests at once/);
+    assert.ok(!receivedNames().includes('many.csv'), 'many.csv received with a hole');
+    assert.ok(
+      logs.some((l) => l.event === 'sftp.upload_refused' && l.detail.name === 'many.csv'),
+      'logged',
+    );
     // 200 KiB writes (OpenSSH may send 256 KiB): the one past 32 MiB under way is refused.
     hold();
     (sftp as unknown as { _maxWriteLen: number })._maxWriteLen = 200 * 1024;
@@ -646,11 +841,10 @@ describe('SFTP server', () => {
   test('a write error (disk full) is a FAILURE: the upload is discarded, never received', async () => {
     const fullAt = 64 * 1024;
     const fullDisk: TempFiles = {
-      async create(d, kind) {
-        const f = await diskTempFiles.create(d, kind);
+      async create(d) {
+        const f = await diskTempFiles.create(d);
         return {
           path: f.path,
-          read: (b, at) => f.read(b, at),
           close: () => f.close(),
           async write(data, at) {
             if (at + data.length > fullAt) {

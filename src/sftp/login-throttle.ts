@@ -1,5 +1,7 @@
 // Failed logins counted per remote address: past `maxFailedLogins` within `failWindowMs` the address
-// is refused until its oldest counted failure leaves the window. The table is bounded.
+// is refused until its oldest counted failure leaves the window. Attempts being checked count too, as
+// failures to be: however many arrive at once, no more are checked than could fail before the limit,
+// the others wait for those checks to end. The table is bounded.
 export interface LoginThrottleOptions {
   maxFailedLogins: number;
   failWindowMs: number;
@@ -11,6 +13,10 @@ export interface LoginThrottleOptions {
 export class LoginThrottle {
   /** Address -> times of its recent failures, oldest first; Map order is least recently failed first. */
   private readonly failures = new Map<string, number[]>();
+  /** Address -> attempts being checked now. */
+  private readonly checking = new Map<string, number>();
+  /** Address -> attempts waiting for a check under way to end. */
+  private readonly waiting = new Map<string, Array<() => void>>();
   private readonly maxAddresses: number;
   private readonly now: () => number;
 
@@ -23,6 +29,39 @@ export class LoginThrottle {
   isBlocked(address: string): boolean {
     const times = this.recent(address);
     return times !== undefined && times.length >= this.o.maxFailedLogins;
+  }
+
+  /**
+   * The right to check one login attempt from `address`: false when the address is blocked (refuse the
+   * attempt unchecked). While the checks under way could still reach the limit, waits for them first.
+   * Every true is followed by end().
+   */
+  async begin(address: string): Promise<boolean> {
+    for (;;) {
+      const failed = this.recent(address)?.length ?? 0;
+      if (failed >= this.o.maxFailedLogins) return false;
+      const checking = this.checking.get(address) ?? 0;
+      if (failed + checking < this.o.maxFailedLogins) {
+        this.checking.set(address, checking + 1);
+        return true;
+      }
+      await new Promise<void>((resolve) => {
+        const queue = this.waiting.get(address) ?? [];
+        queue.push(resolve);
+        this.waiting.set(address, queue);
+      });
+    }
+  }
+
+  /** A check begun is over: `failed` counts it as a failed login. Attempts waiting look again. */
+  end(address: string, failed: boolean): void {
+    const checking = (this.checking.get(address) ?? 1) - 1;
+    if (checking > 0) this.checking.set(address, checking);
+    else this.checking.delete(address);
+    if (failed) this.recordFailure(address);
+    const queue = this.waiting.get(address);
+    this.waiting.delete(address);
+    for (const wake of queue ?? []) wake();
   }
 
   recordFailure(address: string): void {

@@ -1,8 +1,9 @@
 // Whether an SSH login attempt is a firm's: the user name is the firm id; a password is checked by the
 // backend, a public key against the firm's authorised keys (and its signature verified). An unknown
-// firm and a wrong password are the same answer.
+// firm and a wrong password are the same answer. Attempts are checked within the address's throttle.
 import type { AuthContext } from 'ssh2';
 import ssh2 from 'ssh2';
+import type { LoginThrottle } from './login-throttle.js';
 import type { SiteBackend } from './site.js';
 
 export type LoginDecision =
@@ -13,11 +14,36 @@ export type LoginDecision =
   /** A wrong password or a bad signature: counts against the address. */
   | { kind: 'failed'; why: string }
   /** A method we do not offer, or a key not authorised (clients offer each of theirs in turn). */
-  | { kind: 'not_accepted' };
+  | { kind: 'not_accepted' }
+  /** The address has failed too often: refused unchecked (the connection is dropped). */
+  | { kind: 'throttled' };
 
 /** A user name that could be a firm id at all; others are refused before the backend is asked. */
 export function couldBeFirmId(user: string): boolean {
   return user.length > 0 && user.length <= 128 && !/[\u0000-\u001f\u007f-\u009f\ufffd/\\]/.test(user);
+}
+
+/**
+ * decideLogin() within the address's throttle: a password or a key is checked only with a place
+ * reserved (throttle.begin), so that attempts sent at once cannot all be checked before they fail.
+ */
+export async function decideThrottledLogin(
+  backend: SiteBackend,
+  ctx: AuthContext,
+  throttle: LoginThrottle,
+  address: string,
+): Promise<LoginDecision> {
+  if (throttle.isBlocked(address)) return { kind: 'throttled' };
+  if (ctx.method !== 'password' && ctx.method !== 'publickey') return { kind: 'not_accepted' };
+  if (!(await throttle.begin(address))) return { kind: 'throttled' };
+  let failed = false;
+  try {
+    const decision = await decideLogin(backend, ctx);
+    failed = decision.kind === 'failed';
+    return decision;
+  } finally {
+    throttle.end(address, failed);
+  }
 }
 
 export async function decideLogin(backend: SiteBackend, ctx: AuthContext): Promise<LoginDecision> {

@@ -1,14 +1,16 @@
 // The SFTP server firms log in to: SSH (ssh2) with password or public-key login per firm, the sftp
 // subsystem only, and each firm jailed in its virtual home (sftp-session.ts). Failed logins are
-// throttled per address; logins must finish in time; idle connections are ended.
+// throttled per address (attempts being checked counted with them); logins must finish in time; idle
+// connections are ended; a connection has at most MAX_OPEN_DOWNLOADS files open for download.
 import net, { type Socket } from 'node:net';
 import ssh2, { type AuthContext, type Connection, type Session } from 'ssh2';
 import { configError } from '../errors.js';
 import { makeFolder } from '../folders.js';
+import { DownloadSlots } from './download.js';
 import { FirmView } from './firm-view.js';
 import { IdleTimer } from './idle-timer.js';
 import { defaultSiteLimits } from './limits.js';
-import { decideLogin } from './login.js';
+import { decideThrottledLogin } from './login.js';
 import { LoginThrottle } from './login-throttle.js';
 import { SftpSession, type SiteLog } from './sftp-session.js';
 import type { SiteBackend, SiteLimits } from './site.js';
@@ -21,7 +23,7 @@ export interface SftpServerOptions {
   backend: SiteBackend;
   /** Overrides of defaultSiteLimits() (the environment's). */
   limits?: Partial<SiteLimits>;
-  /** Where uploads and downloads are kept while under way (created if missing; private files). */
+  /** Where uploads are kept while under way (created if missing; private files). Downloads are not. */
   uploadDir: string;
   /** Structured events: logins, uploads, refusals, errors. Never given a password. */
   log?: SiteLog;
@@ -57,6 +59,7 @@ interface Conn {
   idle?: IdleTimer;
   sessions: number;
   sftp: Set<SftpSession>;
+  downloads: DownloadSlots;
   closed: boolean;
 }
 
@@ -129,7 +132,14 @@ export async function startSftpServer(
 
   const netServer = net.createServer((socket) => {
     if (closing) return socket.destroy();
-    const conn: Conn = { socket, address: addressOf(socket), sessions: 0, sftp: new Set(), closed: false };
+    const conn: Conn = {
+      socket,
+      address: addressOf(socket),
+      sessions: 0,
+      sftp: new Set(),
+      downloads: new DownloadSlots(),
+      closed: false,
+    };
     conns.add(conn);
     socket.on('error', () => {});
     socket.once('close', () => onClosed(conn));
@@ -199,6 +209,7 @@ export async function startSftpServer(
         tempFiles,
         uploadDir: o.uploadDir,
         maxFileBytes: limits.maxFileBytes,
+        downloads: conn.downloads,
         log,
         activity: idle,
       });
@@ -218,15 +229,13 @@ export async function startSftpServer(
   const authenticate = async (conn: Conn, ctx: AuthContext) => {
     const detail = { address: conn.address, firm: ctx.username, method: ctx.method };
     if (conn.closed) return rejectQuietly(ctx);
-    if (throttle.isBlocked(conn.address)) {
-      log('sftp.login_throttled', detail);
-      rejectQuietly(ctx);
-      return drop(conn);
-    }
-    conn.idle?.begin();
-    const decision = await decideLogin(o.backend, ctx).finally(() => conn.idle?.end());
+    const decision = await decideThrottledLogin(o.backend, ctx, throttle, conn.address);
     if (conn.closed) return rejectQuietly(ctx);
     switch (decision.kind) {
+      case 'throttled':
+        log('sftp.login_throttled', detail);
+        rejectQuietly(ctx);
+        return drop(conn);
       case 'accept':
         conn.firmId = ctx.username;
         log('sftp.login_ok', detail);
@@ -234,7 +243,6 @@ export async function startSftpServer(
       case 'key_acceptable':
         return ctx.accept();
       case 'failed':
-        throttle.recordFailure(conn.address);
         log('sftp.login_failed', { ...detail, reason: decision.why });
         return ctx.reject(AUTH_METHODS);
       case 'not_accepted':

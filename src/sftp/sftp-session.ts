@@ -1,12 +1,12 @@
 // One SFTP channel of a logged-in firm: its open handles and the answer to each request. Requests are
 // read against the firm's virtual home (site-path.ts); anything refused is answered with a status and
 // a message, and nothing a client sends can throw past this file.
-import { randomBytes } from 'node:crypto';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import { isCaseportError } from '../errors.js';
 import { fileAttrs, folderAttrs } from './attrs.js';
-import { Download } from './download.js';
+import type { DownloadSlots } from './download.js';
 import type { FirmView } from './firm-view.js';
+import { HandleTable, type OpenHandle } from './handles.js';
 import {
   denied,
   eof,
@@ -23,15 +23,19 @@ import type { SiteBackend, SiteFolder } from './site.js';
 import { resolveSitePath, type SitePath, shownName, sitePathText } from './site-path.js';
 import type { StagedUploads } from './staged-uploads.js';
 import type { TempFiles } from './temp-files.js';
-import type { Upload } from './upload.js';
 import { UploadRequests } from './upload-requests.js';
 
-/** Handles one session may hold open at once. */
-export const MAX_OPEN_HANDLES = 64;
 /** Requests one session may have under way at once. */
 const MAX_REQUESTS_IN_FLIGHT = 512;
 /** Entries sent in one READDIR answer. */
 const READDIR_BATCH = 100;
+/** Requests refused whatever they name. */
+const REFUSED_REQUESTS: ReadonlyArray<[string, string]> = [
+  ['MKDIR', 'folders cannot be made here: the folders are /Import, /Results and /Export'],
+  ['RMDIR', 'folders cannot be removed'],
+  ['SYMLINK', 'links cannot be made here'],
+  ['READLINK', 'there are no links here'],
+];
 
 export type SiteLog = (event: string, detail: Record<string, unknown>) => void;
 
@@ -41,22 +45,18 @@ export interface SessionContext {
   backend: SiteBackend;
   staged: StagedUploads;
   tempFiles: TempFiles;
+  /** Where uploads are written while under way. */
   uploadDir: string;
   maxFileBytes: number;
+  /** The downloads open on this session's connection, over all its sessions. */
+  downloads: DownloadSlots;
   log: SiteLog;
   /** Called around every request, so that a connection busy with one is not idle. */
   activity: { begin(): void; end(): void };
 }
 
-export type OpenHandle =
-  | { kind: 'dir'; entries: ReturnType<FirmView['rootEntries']>; next: number }
-  | { kind: 'upload'; upload: Upload }
-  | { kind: 'download'; download: Download };
-
 export class SftpSession {
-  private readonly handles = new Map<string, OpenHandle>();
-  /** Handles being opened (counted against the limit before they exist). */
-  private opening = 0;
+  private readonly handles = new HandleTable();
   private inFlight = 0;
   private readonly running = new Set<Promise<void>>();
   private ended = false;
@@ -67,10 +67,16 @@ export class SftpSession {
     private readonly c: SessionContext,
   ) {
     this.uploads = new UploadRequests(c);
-    const on = (event: string, work: (...args: never[]) => Promise<Reply>) =>
+    /** `busy` makes the refusal of a request over MAX_REQUESTS_IN_FLIGHT (a WRITE's fails its upload). */
+    const on = (
+      event: string,
+      work: (...args: never[]) => Promise<Reply>,
+      busy: (...args: never[]) => Refusal = () => failure('too many requests at once'),
+    ) =>
       sftp.on(event, (reqId: number, ...args: never[]) => {
+        const overloaded = () => this.inFlight > MAX_REQUESTS_IN_FLIGHT;
         // run() answers every error itself; the catch only keeps a bug in it from crashing the process.
-        const p = this.run(event, reqId, () => work(...args))
+        const p = this.run(event, reqId, () => (overloaded() ? Promise.reject(busy(...args)) : work(...args)))
           .catch((e) => this.c.log('sftp.bug', { event, error: String((e as Error)?.stack ?? e) }))
           .finally(() => this.running.delete(p));
         this.running.add(p);
@@ -78,7 +84,11 @@ export class SftpSession {
     on('OPEN', (p: string, flags: number) => this.open(p, flags));
     on('CLOSE', (h: Buffer) => this.close(h));
     on('READ', (h: Buffer, offset: number, len: number) => this.read(h, offset, len));
-    on('WRITE', (h: Buffer, offset: number, data: Buffer) => this.write(h, offset, data));
+    on(
+      'WRITE',
+      (h: Buffer, offset: number, data: Buffer) => this.write(h, offset, data),
+      (h: Buffer) => this.writeRefused(h, 'too many requests at once'),
+    );
     on('FSTAT', (h: Buffer) => this.fstat(h));
     on('FSETSTAT', (h: Buffer, attrs: Partial<Attributes>) => this.fsetstat(h, attrs));
     on('OPENDIR', (p: string) => this.opendir(p));
@@ -92,27 +102,14 @@ export class SftpSession {
       this.uploads.rename(resolveSitePath(from), resolveSitePath(to)),
     );
     on('EXTENDED', (name: string, data: Buffer | undefined) => this.extended(name, data));
-    on('MKDIR', async () => {
-      throw denied('folders cannot be made here: the folders are /Import, /Results and /Export');
-    });
-    on('RMDIR', async () => {
-      throw denied('folders cannot be removed');
-    });
-    on('SYMLINK', async () => {
-      throw denied('links cannot be made here');
-    });
-    on('READLINK', async () => {
-      throw denied('there are no links here');
-    });
+    for (const [event, why] of REFUSED_REQUESTS) on(event, () => Promise.reject(denied(why)));
   }
 
   /** The session is over (channel or connection closed): uploads never closed are discarded. */
   async end(reason: string): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    const open = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.all(open.map((h) => this.dispose(h, reason)));
+    await Promise.all(this.handles.takeAll().map((h) => this.dispose(h, reason)));
   }
 
   /** Resolves once no request is under way (an upload being received is waited for). */
@@ -120,12 +117,12 @@ export class SftpSession {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
+  /** Answers `work` (called with this request counted in `inFlight`). */
   private async run(event: string, reqId: number, work: () => Promise<Reply>): Promise<void> {
     let reply: Reply;
     this.c.activity.begin();
     this.inFlight++;
     try {
-      if (this.inFlight > MAX_REQUESTS_IN_FLIGHT) throw failure('too many requests at once');
       reply = await work();
     } catch (e) {
       reply = this.replyToError(event, e);
@@ -163,29 +160,12 @@ export class SftpSession {
 
   /** Registers a handle made by `make` within the limit; disposes of it if the session ended meanwhile. */
   private async newHandle(make: () => Promise<OpenHandle>): Promise<Reply> {
-    if (this.handles.size + this.opening >= MAX_OPEN_HANDLES) {
-      throw failure(`too many open files: at most ${MAX_OPEN_HANDLES} at once`);
-    }
-    this.opening++;
-    let h: OpenHandle;
-    try {
-      h = await make();
-    } finally {
-      this.opening--;
-    }
+    const h = await this.handles.open(make);
     if (this.ended) {
       await this.dispose(h, 'the session ended while the file was being opened');
       throw failure('the session ended');
     }
-    const id = randomBytes(8);
-    this.handles.set(id.toString('hex'), h);
-    return { kind: 'handle', handle: id };
-  }
-
-  private handle(id: Buffer): OpenHandle {
-    const h = this.handles.get(id.toString('hex'));
-    if (!h) throw failure('unknown handle');
-    return h;
+    return { kind: 'handle', handle: this.handles.add(h) };
   }
 
   private async dispose(h: OpenHandle, reason: string): Promise<void> {
@@ -211,22 +191,23 @@ export class SftpSession {
     if (p.folder === 'Import') throw denied('uploaded files cannot be downloaded');
     const folder = p.folder;
     return this.newHandle(async () => {
-      const source = await this.c.backend.read(this.c.view.firmId, folder, p.name);
-      if (!source) throw noSuchFile();
-      return { kind: 'download', download: await Download.fetch(source, this.c.uploadDir, this.c.tempFiles) };
+      const download = await this.c.downloads.open(() =>
+        this.c.backend.openDownload(this.c.view.firmId, folder, p.name),
+      );
+      if (!download) throw noSuchFile();
+      return { kind: 'download', download };
     });
   }
 
   private async close(id: Buffer): Promise<Reply> {
-    const h = this.handle(id);
-    this.handles.delete(id.toString('hex'));
+    const h = this.handles.take(id);
     if (h.kind === 'download') await h.download.close();
     if (h.kind === 'upload') await this.uploads.close(h.upload);
     return ok();
   }
 
   private async read(id: Buffer, offset: number, len: number): Promise<Reply> {
-    const h = this.handle(id);
+    const h = this.handles.get(id);
     if (h.kind === 'upload') throw denied('uploaded files cannot be read');
     if (h.kind === 'dir') throw failure('a folder is read with READDIR');
     const data = await h.download.read(offset, len);
@@ -234,14 +215,20 @@ export class SftpSession {
   }
 
   private async write(id: Buffer, offset: number, data: Buffer): Promise<Reply> {
-    const h = this.handle(id);
+    const h = this.handles.get(id);
     if (h.kind !== 'upload') throw denied('this file is open for reading only');
     await this.uploads.write(h.upload, offset, data);
     return ok();
   }
 
+  /** A WRITE not done: its upload, if it names one, fails (a file must not be received with a hole). */
+  private writeRefused(id: Buffer, message: string): Refusal {
+    const h = this.handles.find(id);
+    return h?.kind === 'upload' ? this.uploads.refuseWrite(h.upload, message) : failure(message);
+  }
+
   private async fstat(id: Buffer): Promise<Reply> {
-    const h = this.handle(id);
+    const h = this.handles.get(id);
     if (h.kind === 'dir') return { kind: 'attrs', attrs: folderAttrs() };
     if (h.kind === 'upload') return { kind: 'attrs', attrs: this.uploads.attrs(h.upload) };
     return { kind: 'attrs', attrs: fileAttrs(h.download.size, h.download.modifiedAt) };
@@ -249,7 +236,7 @@ export class SftpSession {
 
   /** Times and permissions set on an upload (WinSCP, `put -p`) are accepted and have no effect. */
   private async fsetstat(id: Buffer, attrs: Partial<Attributes>): Promise<Reply> {
-    const h = this.handle(id);
+    const h = this.handles.get(id);
     if (h.kind !== 'upload' || attrs.size !== undefined) throw denied('attributes cannot be changed here');
     return ok();
   }
@@ -275,7 +262,7 @@ export class SftpSession {
   }
 
   private async readdir(id: Buffer): Promise<Reply> {
-    const h = this.handle(id);
+    const h = this.handles.get(id);
     if (h.kind !== 'dir') throw failure('not a folder');
     if (h.next >= h.entries.length) return eof();
     const names = h.entries.slice(h.next, h.next + READDIR_BATCH);
@@ -309,16 +296,6 @@ export class SftpSession {
     if (name !== 'posix-rename@openssh.com' || !data) {
       throw unsupported(`${shownName(name)} is not supported`);
     }
-    const from = readSshString(data, 0);
-    const to = from && readSshString(data, from.next);
-    if (!from || !to) throw new Refusal(STATUS.BAD_MESSAGE, 'malformed posix-rename request');
-    return this.uploads.rename(resolveSitePath(from.text), resolveSitePath(to.text));
+    return this.uploads.posixRename(data);
   }
-}
-
-function readSshString(buf: Buffer, at: number): { text: string; next: number } | undefined {
-  if (at + 4 > buf.length) return undefined;
-  const len = buf.readUInt32BE(at);
-  if (at + 4 + len > buf.length) return undefined;
-  return { text: buf.toString('utf8', at + 4, at + 4 + len), next: at + 4 + len };
 }

@@ -15,6 +15,17 @@ export type SitePath =
 const MAX_PATH_BYTES = 4096;
 /** Longest name of a file, as on most file systems. */
 export const MAX_NAME_BYTES = 255;
+/** What a result file's name adds to its upload's: `x.csv` gives `x_result.csv`. */
+const RESULT_NAME_EXTRA = '_result'.length;
+/** Longest name of an upload: its result file's name must fit in MAX_NAME_BYTES. */
+export const MAX_UPLOAD_NAME_BYTES = MAX_NAME_BYTES - RESULT_NAME_EXTRA;
+
+/** Invisible characters that change how a name reads (U+202E shows `abc.exe` as `exe.cba`). */
+const FORMAT_CHARACTER = /\p{Cf}/u;
+/** Characters a reader takes for a slash or a backslash. */
+const SLASH_LOOKALIKE = /[\u2044\u2215\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]/;
+
+const codePoint = (c: string) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Why a path segment cannot be read as text we would pass on, or undefined when it can. */
 function whySegmentRefused(part: string): string | undefined {
@@ -22,12 +33,17 @@ function whySegmentRefused(part: string): string | undefined {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(part)) return 'the name contains a control character';
   // ssh2 reads bytes that are not UTF-8 as U+FFFD: such a name would not be the client's.
   if (part.includes('\ufffd')) return 'the name is not valid UTF-8';
+  const format = FORMAT_CHARACTER.exec(part);
+  if (format) return `the name contains an invisible formatting character (${codePoint(format[0])})`;
+  const slash = SLASH_LOOKALIKE.exec(part);
+  if (slash) return `the name contains a character that looks like a slash (${codePoint(slash[0])})`;
   return undefined;
 }
 
 /**
  * Why `name` cannot be a file's name, or undefined when it can: empty, `.` and `..`, over 255 bytes,
- * control characters (NUL included), slashes of either kind, bytes that were not UTF-8.
+ * control characters (NUL included), invisible formatting characters (bidi controls, zero widths),
+ * slashes of either kind and their look-alikes, bytes that were not UTF-8.
  */
 export function whyNameRefused(name: string): string | undefined {
   if (name === '') return 'the name is empty';
@@ -92,16 +108,29 @@ export function sitePathText(p: SitePath): string {
   }
 }
 
+/**
+ * Why `name` cannot be given to an upload (a file name that is otherwise good), or undefined when it
+ * can: over MAX_UPLOAD_NAME_BYTES, its result file could not be named.
+ */
+export function whyUploadNameRefused(name: string): string | undefined {
+  if (Buffer.byteLength(name) <= MAX_UPLOAD_NAME_BYTES) return undefined;
+  return (
+    `the name is longer than ${MAX_UPLOAD_NAME_BYTES} bytes: its result file's name ` +
+    `(${RESULT_NAME_EXTRA} bytes longer) would not fit in ${MAX_NAME_BYTES}`
+  );
+}
+
+const TEMPORARY_PREFIX = '.in.';
 const TEMPORARY_SUFFIXES = ['.filepart', '.part', '.partial', '.tmp'];
 
 /**
  * Whether a client names an upload in progress, to be renamed to its final name: WinSCP writes
  * `x.csv.filepart`, lftp `.in.x.csv`, others `.part`, `.partial` or `.tmp`. Such uploads are held,
- * never received.
+ * never received. Any other name, one starting with `.` included, is a final name.
  */
 export function isTemporaryName(name: string): boolean {
   const lower = name.toLowerCase();
-  return name.startsWith('.') || TEMPORARY_SUFFIXES.some((s) => lower.endsWith(s));
+  return name.startsWith(TEMPORARY_PREFIX) || TEMPORARY_SUFFIXES.some((s) => lower.endsWith(s));
 }
 
 /** A name as it may be shown in a message: quoted, control characters escaped, cut at 80 characters. */

@@ -1,7 +1,6 @@
 // What the SFTP server needs from the rest of Caseport: who may log in, and a firm's three folders as
 // the ledger and the file store see them. The server (server.ts) speaks SFTP and enforces the jail and
-// the permissions; it holds no state of its own beyond uploads in progress.
-import type { Readable } from 'node:stream';
+// the permissions; it holds no state of its own beyond uploads in progress and downloads open.
 
 export type SiteFolder = 'Import' | 'Results' | 'Export';
 export const SITE_FOLDERS: readonly SiteFolder[] = ['Import', 'Results', 'Export'];
@@ -10,6 +9,15 @@ export interface SiteEntry {
   name: string;
   size: number;
   modifiedAt: Date;
+}
+
+export interface SiteDownload {
+  /** Bytes in the file. */
+  size: number;
+  modifiedAt: Date;
+  /** Up to `length` bytes from `offset`: fewer only at the end of the file, empty at or past it. */
+  readAt(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
 }
 
 export interface SiteBackend {
@@ -27,8 +35,8 @@ export interface SiteBackend {
    * committed; rejects (the upload failed) otherwise.
    */
   receive(firmId: string, name: string, localPath: string, size: number): Promise<void>;
-  /** A file of Results or Export, from its start; undefined when there is no such file. */
-  read(firmId: string, folder: 'Results' | 'Export', name: string): Promise<Readable | undefined>;
+  /** A file of Results or Export opened for reading; undefined when there is no such file. */
+  openDownload(firmId: string, folder: 'Results' | 'Export', name: string): Promise<SiteDownload | undefined>;
   /** Deletes an export file; false when there is no such file. */
   removeExport(firmId: string, name: string): Promise<boolean>;
 }

@@ -1,29 +1,25 @@
-// The server's private files under uploadDir: uploads being written and downloads being served. Each
-// has a random name of ours (never the client's) and mode 0600; stale ones of a crashed process are
-// swept at start.
+// The server's private files under uploadDir: uploads being written (downloads are read from the
+// backend, never copied here). Each has a random name of ours (never the client's) and mode 0600;
+// stale ones of a crashed process are swept at start.
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 const PREFIX = 'caseport-sftp-';
 
-export type TempKind = 'upload' | 'download';
-
-/** An open private file: what uploads and downloads need of it. */
+/** An open private file: what an upload needs of it. */
 export interface TempFile {
   readonly path: string;
   /** Writes all of `data` at `position`. */
   write(data: Buffer, position: number): Promise<void>;
-  /** Reads into `buffer` from `position`; the number of bytes read (0 at the end). */
-  read(buffer: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
 }
 
 /** How the server makes its temp files: replaced in tests by one that fails as a full disk does. */
 export interface TempFiles {
-  /** A new empty private file under `dir`, open for reading and writing. */
-  create(dir: string, kind: TempKind): Promise<TempFile>;
-  /** A temp file made earlier (a staged upload taken up again), open for reading and writing. */
+  /** A new empty private file under `dir`, open for writing. */
+  create(dir: string): Promise<TempFile>;
+  /** A temp file made earlier (a staged upload taken up again), open for writing. */
   reopen(path: string): Promise<TempFile>;
 }
 
@@ -37,16 +33,13 @@ function wrap(p: string, fh: FileHandle): TempFile {
         done += bytesWritten;
       }
     },
-    async read(buffer, position) {
-      return (await fh.read(buffer, 0, buffer.length, position)).bytesRead;
-    },
     close: () => fh.close(),
   };
 }
 
 export const diskTempFiles: TempFiles = {
-  async create(dir, kind) {
-    const p = path.join(dir, `${PREFIX}${kind}-${randomBytes(12).toString('hex')}`);
+  async create(dir) {
+    const p = path.join(dir, `${PREFIX}upload-${randomBytes(12).toString('hex')}`);
     return wrap(p, await open(p, 'wx+', 0o600));
   },
   async reopen(p) {

@@ -1,12 +1,19 @@
 // The requests that change Import (and Export): opening an upload, writing it, closing it (held
 // staged under a temporary name, else received by the backend), renaming a staged upload to its final
-// name, and removing files. Writes go to Import only; nothing else a firm sees can be changed.
+// name, and removing files. Writes go to Import only; nothing else a firm sees can be changed. An
+// upload's name leaves room for its result file's (whyUploadNameRefused).
 import type { Attributes } from 'ssh2';
 import { isCaseportError } from '../errors.js';
 import { fileAttrs } from './attrs.js';
-import { denied, failure, noSuchFile, OPEN_MODE, ok, Refusal, type Reply } from './replies.js';
+import { denied, failure, noSuchFile, OPEN_MODE, ok, Refusal, type Reply, STATUS } from './replies.js';
 import type { SessionContext } from './sftp-session.js';
-import { isTemporaryName, type SitePath, shownName } from './site-path.js';
+import {
+  isTemporaryName,
+  resolveSitePath,
+  type SitePath,
+  shownName,
+  whyUploadNameRefused,
+} from './site-path.js';
 import { removeTempFile } from './temp-files.js';
 import { Upload } from './upload.js';
 
@@ -23,6 +30,7 @@ export class UploadRequests {
 
   /** A new upload of `name` to Import, or a staged one taken up again (OPEN without TRUNC). */
   async open(name: string, flags: number): Promise<Upload> {
+    refuseLongName(name);
     const staged = this.c.staged.get(this.firmId, name);
     if (flags & OPEN_MODE.EXCL && (staged || (await this.c.view.fileAttrs('Import', name)))) {
       throw failure(`${shownName(name)} already exists`);
@@ -40,7 +48,7 @@ export class UploadRequests {
       }
     }
     if (!staged && !(flags & OPEN_MODE.CREAT)) throw noSuchFile();
-    const file = await this.c.tempFiles.create(this.c.uploadDir, 'upload');
+    const file = await this.c.tempFiles.create(this.c.uploadDir);
     // Opened with TRUNC over a staged upload: that one is replaced now, not when this one closes.
     const replaced = staged && this.c.staged.take(this.firmId, name);
     if (replaced) await removeTempFile(replaced.tempPath).catch(() => {});
@@ -48,15 +56,15 @@ export class UploadRequests {
   }
 
   async write(upload: Upload, offset: number, data: Buffer): Promise<void> {
+    await this.logFailure(upload, () => upload.write(offset, data));
+  }
+
+  /** A WRITE refused before it reached the upload (too many requests at once): the upload fails. */
+  refuseWrite(upload: Upload, message: string): Refusal {
     const failedBefore = upload.failure !== undefined;
-    try {
-      await upload.write(offset, data);
-    } catch (e) {
-      if (!failedBefore && e instanceof Refusal) {
-        this.c.log('sftp.upload_refused', { ...this.detail(upload.target.name), reason: e.message });
-      }
-      throw e;
-    }
+    const refusal = upload.refuse(message);
+    if (!failedBefore) this.logRefused(upload, refusal);
+    return refusal;
   }
 
   attrs(upload: Upload): Attributes {
@@ -66,7 +74,7 @@ export class UploadRequests {
   /** CLOSE of an upload: staged when its name is temporary, else received; OK only once it is. */
   async close(upload: Upload): Promise<void> {
     const { name } = upload.target;
-    const { tempPath, size } = await upload.finish();
+    const { tempPath, size } = await this.logFailure(upload, () => upload.finish());
     if (!isTemporaryName(name)) return this.receive(name, tempPath, size);
     const replacing = this.c.staged.get(this.firmId, name) !== undefined;
     if (!replacing && this.c.staged.count(this.firmId) >= this.c.staged.maxPerFirm) {
@@ -89,6 +97,7 @@ export class UploadRequests {
     }
     if (!isTemporaryName(from.name) || !this.c.staged.get(this.firmId, from.name)) throw refused;
     if (from.name === to.name) return ok();
+    if (!isTemporaryName(to.name)) refuseLongName(to.name);
     const staged = this.c.staged.take(this.firmId, from.name);
     if (!staged) throw refused;
     if (isTemporaryName(to.name)) {
@@ -97,6 +106,14 @@ export class UploadRequests {
     }
     await this.receive(to.name, staged.tempPath, staged.size);
     return ok();
+  }
+
+  /** posix-rename@openssh.com (its request data: two SSH strings, from and to): a plain rename. */
+  async posixRename(data: Buffer): Promise<Reply> {
+    const from = readSshString(data, 0);
+    const to = from && readSshString(data, from.next);
+    if (!from || !to) throw new Refusal(STATUS.BAD_MESSAGE, 'malformed posix-rename request');
+    return this.rename(resolveSitePath(from.text), resolveSitePath(to.text));
   }
 
   /** REMOVE: an export file, or an upload still held staged; nothing else. */
@@ -117,6 +134,21 @@ export class UploadRequests {
     return ok();
   }
 
+  /** Runs `work` on `upload`; the refusal that first fails the upload is logged. */
+  private async logFailure<T>(upload: Upload, work: () => Promise<T>): Promise<T> {
+    const failedBefore = upload.failure !== undefined;
+    try {
+      return await work();
+    } catch (e) {
+      if (!failedBefore && e instanceof Refusal) this.logRefused(upload, e);
+      throw e;
+    }
+  }
+
+  private logRefused(upload: Upload, refusal: Refusal): void {
+    this.c.log('sftp.upload_refused', { ...this.detail(upload.target.name), reason: refusal.message });
+  }
+
   /** Hands a whole upload to the backend; its temp file is removed if the backend refuses it. */
   private async receive(name: string, tempPath: string, size: number): Promise<void> {
     try {
@@ -133,4 +165,16 @@ export class UploadRequests {
     }
     this.c.log('sftp.upload_received', { ...this.detail(name), size });
   }
+}
+
+function refuseLongName(name: string): void {
+  const why = whyUploadNameRefused(name);
+  if (why) throw denied(`name refused: ${why}`);
+}
+
+function readSshString(buf: Buffer, at: number): { text: string; next: number } | undefined {
+  if (at + 4 > buf.length) return undefined;
+  const len = buf.readUInt32BE(at);
+  if (at + 4 + len > buf.length) return undefined;
+  return { text: buf.toString('utf8', at + 4, at + 4 + len), next: at + 4 + len };
 }
