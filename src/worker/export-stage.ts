@@ -1,7 +1,6 @@
 // One claimed export job: the task's file written to the worker's own folder, then stored for download
 // in the firm's Export folder in the same transaction that completes the run and moves the task's delta
 // mark, while the task's lease is still ours. A failure leaves no file and an unmoved mark.
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isCaseportError } from '../errors.js';
