@@ -3,6 +3,7 @@
 // with their result file stored; a worker that dies is taken over from its checkpoint; a file that keeps
 // failing stops Interrupted; two schedulers make a due job once.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -343,6 +344,38 @@ for (const kind of ENGINES) {
       assert.equal(runs[0].status, 'completed');
     });
 
+    test('the file store: content read whole and at any offset, across its 1 MiB rows', async () => {
+      const store = openFileStore(s.engine, s.dataDir);
+      const bytes = randomBytes(2 * 1024 * 1024 + 12345);
+      const local = path.join(dir, 'random.bin');
+      writeFileSync(local, bytes);
+      const c = await s.engine.db.transaction().execute((trx) => store.put(trx, local));
+      assert.equal(c.size, bytes.length);
+      assert.deepEqual(Buffer.from(await streamBytes(store.read(c.key))), bytes);
+      const r = await store.openAt(c.key, c.size);
+      try {
+        for (const [at, len] of [
+          [0, 10],
+          [1024 * 1024 - 5, 10],
+          [2 * 1024 * 1024 - 1, 65536],
+          [bytes.length - 3, 100],
+          [bytes.length, 10],
+        ]) {
+          assert.deepEqual(
+            await r.readAt(at, len),
+            bytes.subarray(at, Math.min(bytes.length, at + len)),
+            `at ${at}`,
+          );
+        }
+      } finally {
+        await r.close();
+      }
+      const empty = path.join(dir, 'empty.bin');
+      writeFileSync(empty, '');
+      const e = await s.engine.db.transaction().execute((trx) => store.put(trx, empty));
+      assert.equal((await streamBytes(store.read(e.key))).length, 0, 'an empty file reads back empty');
+    });
+
     test('two schedulers racing make each due job once; after downtime a missed run happens once', async () => {
       const a = s.engine;
       const b = await s.reopen();
@@ -365,6 +398,12 @@ for (const kind of ENGINES) {
       assert.equal(new Set(jobs.map((j) => j.due_at)).size, jobs.length, 'one job per due time');
     });
   });
+}
+
+async function streamBytes(r: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(c as Buffer);
+  return Buffer.concat(parts);
 }
 
 async function streamText(r: NodeJS.ReadableStream): Promise<string> {

@@ -133,6 +133,16 @@ export function folderFileStore(dir: string): FileStore {
 
 /** Files in the database's file_chunks table, 1 MiB a row, written in the caller's transaction. */
 export function databaseFileStore(engine: Engine): FileStore {
+  /** Row `seq` of a content; undefined past its end. */
+  const chunkAt = async (key: string, seq: number) =>
+    (
+      await engine.db
+        .selectFrom('file_chunks')
+        .select('data')
+        .where('content_key', '=', key)
+        .where('seq', '=', seq)
+        .executeTakeFirst()
+    )?.data;
   return {
     async put(db, localPath) {
       const key = newKey();
@@ -170,17 +180,12 @@ export function databaseFileStore(engine: Engine): FileStore {
       return Readable.from(
         (async function* () {
           for (let seq = 0; ; seq++) {
-            const row = await engine.db
-              .selectFrom('file_chunks')
-              .select('data')
-              .where('content_key', '=', key)
-              .where('seq', '=', seq)
-              .executeTakeFirst();
-            if (!row) {
+            const data = await chunkAt(key, seq);
+            if (!data) {
               if (seq === 0) throw new Error(`no stored file ${key}`);
               return;
             }
-            yield row.data;
+            yield data;
           }
         })(),
       );
@@ -191,15 +196,7 @@ export function databaseFileStore(engine: Engine): FileStore {
     async openAt(key, size) {
       let cached: { seq: number; data: Buffer } | undefined;
       const chunk = async (seq: number) => {
-        if (cached?.seq !== seq) {
-          const row = await engine.db
-            .selectFrom('file_chunks')
-            .select('data')
-            .where('content_key', '=', key)
-            .where('seq', '=', seq)
-            .executeTakeFirst();
-          cached = { seq, data: row?.data ?? Buffer.alloc(0) };
-        }
+        if (cached?.seq !== seq) cached = { seq, data: (await chunkAt(key, seq)) ?? Buffer.alloc(0) };
         return cached.data;
       };
       return {
