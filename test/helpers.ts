@@ -88,3 +88,10 @@ export function writeRaw(dir: string, name: string, content: string | Buffer): s
   writeFileSync(file, content);
   return file;
 }
+
+/** Everything a stream gives, as one buffer. */
+export async function readAll(r: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(parts);
+}

@@ -18,7 +18,7 @@ import { addTask } from '../src/schedule/tasks.js';
 import { openFileStore } from '../src/store/file-store.js';
 import { Worker } from '../src/worker/worker.js';
 import { header, manyRows, rowOf, templateNamed } from './fixtures.js';
-import { ENGINES, storeWithFirm, type TestStore, tempDir, writeCsv } from './helpers.js';
+import { ENGINES, readAll, storeWithFirm, type TestStore, tempDir, writeCsv } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 const employers = templateNamed('company_Details_import');
@@ -120,7 +120,9 @@ for (const kind of ENGINES) {
         results.map((r) => r.name),
         ['company_Details_import_20261121_result.csv'],
       );
-      const text = await streamText(openFileStore(s.engine, s.dataDir).read(results[0].content_key!));
+      const text = (await readAll(openFileStore(s.engine, s.dataDir).read(results[0].content_key!))).toString(
+        'utf8',
+      );
       assert.match(text, /BAD1/);
       assert.doesNotMatch(text, /OK1/);
     });
@@ -278,7 +280,7 @@ for (const kind of ENGINES) {
         await s.engine.db.selectFrom('runs').select('id').where('id', '=', ran.run_id!).executeTakeFirst(),
         undefined,
       );
-      await assert.rejects(streamText(store.read(old.content_key!)), 'its stored content is gone');
+      await assert.rejects(readAll(store.read(old.content_key!)), 'its stored content is gone');
       assert.ok(await fileRow(waiting.id));
       const rec = await s.engine.db
         .selectFrom('employers')
@@ -351,7 +353,7 @@ for (const kind of ENGINES) {
       writeFileSync(local, bytes);
       const c = await s.engine.db.transaction().execute((trx) => store.put(trx, local));
       assert.equal(c.size, bytes.length);
-      assert.deepEqual(Buffer.from(await streamBytes(store.read(c.key))), bytes);
+      assert.deepEqual(Buffer.from(await readAll(store.read(c.key))), bytes);
       const r = await store.openAt(c.key, c.size);
       try {
         for (const [at, len] of [
@@ -373,7 +375,7 @@ for (const kind of ENGINES) {
       const empty = path.join(dir, 'empty.bin');
       writeFileSync(empty, '');
       const e = await s.engine.db.transaction().execute((trx) => store.put(trx, empty));
-      assert.equal((await streamBytes(store.read(e.key))).length, 0, 'an empty file reads back empty');
+      assert.equal((await readAll(store.read(e.key))).length, 0, 'an empty file reads back empty');
     });
 
     test('two schedulers racing make each due job once; after downtime a missed run happens once', async () => {
@@ -398,16 +400,4 @@ for (const kind of ENGINES) {
       assert.equal(new Set(jobs.map((j) => j.due_at)).size, jobs.length, 'one job per due time');
     });
   });
-}
-
-async function streamBytes(r: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of r) parts.push(c as Buffer);
-  return Buffer.concat(parts);
-}
-
-async function streamText(r: NodeJS.ReadableStream): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const c of r) parts.push(c as Buffer);
-  return Buffer.concat(parts).toString('utf8');
 }

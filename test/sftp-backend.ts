@@ -8,6 +8,7 @@ import { ledgerSite } from '../src/server/site-backend.js';
 import type { SiteBackend, SiteFolder } from '../src/sftp/site.js';
 import { openFileStore } from '../src/store/file-store.js';
 import { addFirm, openStore } from '../src/store/index.js';
+import { readAll } from './helpers.js';
 
 export interface TestFirm {
   id: string;
@@ -31,12 +32,6 @@ export interface SiteFixture {
   /** Every upload received (receive() resolved), in order. */
   received: ReceivedUpload[];
   close(): Promise<void>;
-}
-
-async function bytesOf(r: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of r) parts.push(c as Buffer);
-  return Buffer.concat(parts);
 }
 
 export async function makeLedgerBackend(dir: string): Promise<SiteFixture> {
@@ -75,10 +70,10 @@ export async function makeLedgerBackend(dir: string): Promise<SiteFixture> {
     async readFile(firmId, folder, name) {
       if (folder === 'Import') {
         const f = (await listFolder(engine, firmId, 'Import')).filter((x) => x.name === name).pop();
-        return f?.content_key ? bytesOf(store.read(f.content_key)) : undefined;
+        return f?.content_key ? readAll(store.read(f.content_key)) : undefined;
       }
       const f = await findOutput(engine, firmId, folder, name);
-      return f?.content_key ? bytesOf(store.read(f.content_key)) : undefined;
+      return f?.content_key ? readAll(store.read(f.content_key)) : undefined;
     },
     close: () => engine.close(),
   };

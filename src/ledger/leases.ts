@@ -46,8 +46,13 @@ export function leaseTtlMs(): number {
   return Number.isFinite(v) && v >= 100 ? v : 20_000;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`, less if `signal` aborts; `wake` receives a function that ends the wait early (a worker woken
+ * by a file just received).
+ */
+export function sleep(ms: number, signal?: AbortSignal, wake?: (done: () => void) => void): Promise<void> {
   return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
@@ -55,6 +60,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     const t = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
+    wake?.(done);
   });
 }
 

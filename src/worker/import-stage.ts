@@ -229,20 +229,13 @@ type FinishedRun = {
 async function finishedRun(engine: Engine, fileId: number): Promise<FinishedRun | undefined> {
   const run = await engine.db
     .selectFrom('runs')
-    .select(['id', 'status', 'rows_rejected', 'template', 'message'])
+    .select(['id', 'status', 'rows_rejected', 'template', 'message', 'checkpoint_row'])
     .where('file_id', '=', fileId)
     .orderBy('id', 'desc')
     .executeTakeFirst();
   if (!run || !['completed', 'incomplete', 'interrupted'].includes(run.status)) return undefined;
   // An interrupted run with a checkpoint is resumable: it is run again, not finished.
-  if (run.status === 'interrupted') {
-    const cp = await engine.db
-      .selectFrom('runs')
-      .select('checkpoint_row')
-      .where('id', '=', run.id)
-      .executeTakeFirst();
-    if ((cp?.checkpoint_row ?? 0) > 0) return undefined;
-  }
+  if (run.status === 'interrupted' && run.checkpoint_row > 0) return undefined;
   return { ...run, id: Number(run.id), status: run.status as FinalStatus };
 }
 

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { claimFile, firmsWithWork, namedContents } from '../ledger/files.js';
 import { claimJob, finishJob, requeueAbandonedJobs } from '../ledger/jobs.js';
-import { importLeaseName, tryLease } from '../ledger/leases.js';
+import { importLeaseName, sleep, tryLease } from '../ledger/leases.js';
 import { purgeBefore, retentionCutoff } from '../ledger/retention.js';
 import type { Metrics } from '../server/metrics.js';
 import { runExportStage } from './export-stage.js';
@@ -21,20 +21,6 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Called when a file or job reaches its end (tests). */
   onDone?(what: { fileId?: number; jobId?: number; outcome: string }): void;
-}
-
-function sleep(ms: number, signal?: AbortSignal, wake?: (done: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-    wake?.(done);
-  });
 }
 
 function shuffle<T>(a: T[]): T[] {
