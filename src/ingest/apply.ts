@@ -6,7 +6,7 @@
 // a supervisor who is not one, a kept required value that does not exist) is reported with them.
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { RowError } from '../ledger/runs.js';
-import type { Engine } from '../store/engine.js';
+import type { BulkWrite, Engine, RowStatements } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
 import {
   type ImportTemplate,
@@ -44,6 +44,16 @@ export interface BatchTarget {
   engine: Engine;
   /** Parents found so far in this run (see resolveParents). */
   parentCache: Map<string, Parent>;
+  /** At most how many rows the file holds: a large file has every parent loaded at once. */
+  rowsBound?: number;
+  /** Every parent of the firm, once loaded (see preloadParents); null when the run looks them up. */
+  allParents?: AllParents | null;
+}
+
+/** Every parent of a firm, compactly: employer ids by code, and client ids by employer code and employee id. */
+interface AllParents {
+  employers: Map<string, number>;
+  clients: Map<string, Map<string, number>>;
 }
 
 export interface Parent {
@@ -71,6 +81,12 @@ export function tupleKey(parts: readonly unknown[]): string {
 }
 
 const PARENT_CACHE_LIMIT = 20_000; // a few MB: memory must not grow with the file
+/**
+ * A file of more rows than the cache holds, of a firm with at most this many parents, loads them all
+ * with one query (about 25 MB at the limit): a batch-by-batch lookup costs an index probe per row
+ * on PostgreSQL (about 20 s for a million rows), a whole-firm read well under a second.
+ */
+const PARENT_PRELOAD_LIMIT = 250_000;
 const AUDIT_COLUMNS = [
   'firm_id',
   'table_name',
@@ -94,16 +110,41 @@ function parentKeysOf(r: CheckedRow): string[] | undefined {
  * run, and a file that names the same clients batch after batch asks the database once. The cache is
  * emptied before the lookup, never between the lookup and its use.
  */
-async function resolveParents(
-  db: AnyDb,
-  engine: Engine,
-  t: ImportTemplate,
-  firmId: string,
-  rows: CheckedRow[],
-  cache: Map<string, Parent>,
-) {
+async function resolveParents(db: AnyDb, target: BatchTarget, rows: CheckedRow[]) {
+  const { engine, template: t, firmId, parentCache: cache } = target;
   const found = new Map<string, Parent>();
   if (t.parent === 'none') return found;
+  const rowwise = engine.rowStatements(db as Db);
+  if (rowwise) {
+    // A seek per parent costs no round trip here: nothing to cache between batches.
+    const find = rowwise(
+      t.parent === 'employer'
+        ? 'select id, id from employers where firm_id = ? and employer_code = ?'
+        : 'select c.id, c.employer_id from clients c join employers e on e.id = c.employer_id ' +
+            'where c.firm_id = ? and c.employee_id = ? and e.employer_code = ?',
+    );
+    for (const r of rows) {
+      const keys = parentKeysOf(r);
+      if (!keys) continue;
+      const key = tupleKey(keys);
+      if (found.has(key)) continue;
+      const got = find.get(t.parent === 'employer' ? [firmId, keys[0]] : [firmId, keys[1], keys[0]]);
+      if (got) found.set(key, { id: got[0] as number, employerId: got[1] as number });
+    }
+    return found;
+  }
+  if (target.allParents === undefined) target.allParents = await preloadParents(db, target);
+  const all = target.allParents;
+  if (all) {
+    for (const r of rows) {
+      const keys = parentKeysOf(r);
+      const employerId = keys && all.employers.get(keys[0]);
+      if (employerId === undefined) continue;
+      const id = t.parent === 'employer' ? employerId : all.clients.get(keys![0])?.get(keys![1]);
+      if (id !== undefined) found.set(tupleKey(keys!), { id, employerId });
+    }
+    return found;
+  }
   if (cache.size > PARENT_CACHE_LIMIT) cache.clear();
   const missing: string[][] = [];
   for (const r of rows) {
@@ -142,6 +183,41 @@ async function resolveParents(
     if (p) found.set(key, p);
   }
   return found;
+}
+
+/**
+ * Every parent of the firm, when the file is larger than the cache and the firm has few enough (a firm's
+ * imports run one at a time and none deletes or re-keys a parent, so the set stays true for the run).
+ */
+async function preloadParents(db: AnyDb, target: BatchTarget): Promise<AllParents | null> {
+  const { template: t, firmId } = target;
+  if ((target.rowsBound ?? 0) <= PARENT_CACHE_LIMIT) return null;
+  const table = t.parent === 'employer' ? 'employers' : 'clients';
+  const { n } = await db
+    .selectFrom(table)
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('firm_id', '=', firmId)
+    .executeTakeFirstOrThrow();
+  if (Number(n) > PARENT_PRELOAD_LIMIT) return null;
+  const all: AllParents = { employers: new Map(), clients: new Map() };
+  const codes = new Map<number, Map<string, number>>();
+  const employers = db.selectFrom('employers').select(['id', 'employer_code']).where('firm_id', '=', firmId);
+  for await (const e of employers.stream(2000)) {
+    all.employers.set(e.employer_code, e.id);
+    if (t.parent === 'client') {
+      const byEmployee = new Map<string, number>();
+      all.clients.set(e.employer_code, byEmployee);
+      codes.set(e.id, byEmployee);
+    }
+  }
+  if (t.parent === 'client') {
+    const clients = db
+      .selectFrom('clients')
+      .select(['id', 'employer_id', 'employee_id'])
+      .where('firm_id', '=', firmId);
+    for await (const c of clients.stream(2000)) codes.get(c.employer_id)?.set(c.employee_id, c.id);
+  }
+  return all;
 }
 
 function parentProblem(t: ImportTemplate, row: number, keys: string[]): RowError {
@@ -192,22 +268,192 @@ async function resolveReferences(
   return out;
 }
 
-/** The record key of a row, when its parent is known and every key cell parsed. */
+/** The record key of a row (its values in keyFields order), when its parent is known and every key cell parsed. */
 function recordKey(
   t: ImportTemplate,
   keys: readonly string[],
   parentField: string | undefined,
   r: CheckedRow,
   parent: Parent | undefined,
-): string | undefined {
+): StoredValue[] | undefined {
   if (parentField && !parent) return undefined;
-  const parts: unknown[] = [];
+  const parts: StoredValue[] = [];
   for (const k of keys) {
     const v = k === parentField ? parent!.id : (t.fixed?.[k] ?? r.values[k]);
     if (v === undefined || v === null || v === KEEP) return undefined;
     parts.push(v);
   }
-  return tupleKey(parts);
+  return parts;
+}
+
+/** A change of one field of an existing record. */
+type FieldChange = [field: string, old: StoredValue, now: StoredValue];
+
+/**
+ * Where the row walk finds records and leaves what it does to them. Two ways, one meaning (rows applied
+ * one by one in file order): row by row in the store, where statements cost no round trip (SQLite), or
+ * a batch's records loaded at once and written back in sets (PostgreSQL).
+ */
+interface Records {
+  /** The record of a key as it stands after the earlier rows, or undefined if there is none. */
+  find(key: StoredValue[]): RecordState | undefined;
+  /** A new record (every stored field set). */
+  create(key: StoredValue[], fields: Record<string, StoredValue>): void;
+  /** Changes of an existing record, each audited. */
+  change(rec: RecordState, changes: FieldChange[]): void;
+  /** Writes what is still held. */
+  flush(): Promise<void>;
+}
+
+/** The columns a record is read with: its parent (or fixed values) and its stored fields. */
+function readColumns(t: ImportTemplate): string[] {
+  const fields = storedColumns(t).map((c) => c.field!);
+  return t.parent === 'none'
+    ? [...Object.keys(t.fixed ?? {}), ...fields]
+    : [PARENT_FIELD[t.parent], ...fields];
+}
+
+/** A shipped list entry that exists without a stored row (see ImportTemplate.shipped). */
+function shippedRecord(
+  t: ImportTemplate,
+  keys: readonly string[],
+  key: StoredValue[],
+): RecordState | undefined {
+  const own = ownKeyFields(t)[0];
+  const v = key[keys.indexOf(own)];
+  if (!t.shipped || typeof v !== 'string' || !t.shipped.includes(v)) return undefined;
+  return { fields: { ...t.fixed, [own]: v }, dirty: false };
+}
+
+/** Records read and written one row at a time through prepared statements (see Engine.rowStatements). */
+function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): Records {
+  const { template: t, firmId } = target;
+  const q = (name: string) => `"${name}"`;
+  const keys = keyFields(t);
+  const cols = readColumns(t);
+  const fields = storedColumns(t).map((c) => c.field!);
+  const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
+  const all = [...(parentField ? [parentField] : []), ...Object.keys(t.fixed ?? {}), ...fields];
+  const update = fields.filter((f) => !keys.includes(f));
+  const find = st(
+    `select id, ${cols.map(q).join(',')} from ${q(t.table)} where firm_id = ? ${keys.map((k) => `and ${q(k)} = ?`).join(' ')}`,
+  );
+  const insertCols = [
+    'firm_id',
+    ...all,
+    'created_at',
+    'updated_at',
+    'created_run_id',
+    'updated_run_id',
+    'updated_by',
+  ];
+  const insert = st(
+    `insert into ${q(t.table)} (${insertCols.map(q).join(',')}) values (${insertCols.map(() => '?').join(',')})`,
+  );
+  const set = [...update, 'updated_at', 'updated_run_id', 'updated_by'];
+  const updateById = st(`update ${q(t.table)} set ${set.map((c) => `${q(c)} = ?`).join(',')} where id = ?`);
+  const audit = st(
+    `insert into audit (${AUDIT_COLUMNS.join(',')}) values (${AUDIT_COLUMNS.map(() => '?').join(',')})`,
+  );
+  const write = (rec: RecordState) => {
+    if (rec.id === undefined) {
+      const values: unknown[] = [firmId];
+      for (const f of all) values.push(rec.fields[f] ?? null);
+      values.push(now, now, target.runId, target.runId, target.by);
+      rec.id = insert.run(values).lastId;
+      return;
+    }
+    const values: unknown[] = [];
+    for (const f of update) values.push(rec.fields[f] ?? null);
+    values.push(now, target.runId, target.by, rec.id);
+    updateById.run(values);
+  };
+  return {
+    find(key) {
+      const row = find.get([firmId, ...key]);
+      if (!row) return shippedRecord(t, keys, key);
+      const rec: RecordState = { id: row[0] as number, fields: {}, dirty: false };
+      for (let i = 0; i < cols.length; i++) rec.fields[cols[i]] = row[i + 1] as StoredValue;
+      return rec;
+    },
+    create(_key, fields) {
+      write({ fields, dirty: true });
+    },
+    change(rec, changes) {
+      for (const [f, , v] of changes) rec.fields[f] = v;
+      write(rec);
+      for (const [f, old, v] of changes) {
+        audit.run([
+          firmId,
+          t.table,
+          rec.id,
+          f,
+          old === null ? null : String(old),
+          v === null ? null : String(v),
+          now,
+          target.runId,
+          target.by,
+        ]);
+      }
+    },
+    flush: async () => {},
+  };
+}
+
+/** A batch's records loaded with one query, changed in memory, and written back with one upsert. */
+async function setRecords(
+  db: AnyDb,
+  target: BatchTarget,
+  rows: CheckedRow[],
+  parents: Map<string, Parent>,
+  now: string,
+): Promise<Records> {
+  const { template: t, firmId } = target;
+  const state = await loadExisting(db, target.engine, t, firmId, rows, parents);
+  const keys = keyFields(t);
+  const fields = storedColumns(t).map((c) => c.field!);
+  const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
+  const all = [...(parentField ? [parentField] : []), ...Object.keys(t.fixed ?? {}), ...fields];
+  const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
+  return {
+    find: (key) => state.get(tupleKey(key)),
+    create(key, fields) {
+      state.set(tupleKey(key), { fields, dirty: true });
+    },
+    change(rec, changes) {
+      for (const [field, old, v] of changes) {
+        audits.push({ rec, field, old, now: v });
+        rec.fields[field] = v;
+      }
+      rec.dirty = true;
+    },
+    async flush() {
+      await writeRecords(
+        db,
+        target,
+        [...state.values()].filter((s) => s.dirty),
+        new Set(audits.map((a) => a.rec)),
+        keys,
+        all,
+        fields.filter((f) => !keys.includes(f)),
+        now,
+      );
+      const auditRows = audits.map((a) => [
+        firmId,
+        t.table,
+        a.rec.id!,
+        a.field,
+        a.old === null ? null : String(a.old),
+        a.now === null ? null : String(a.now),
+        now,
+        target.runId,
+        target.by,
+      ]);
+      if (auditRows.length > 0) {
+        await target.engine.bulkWrite(db as Db, { table: 'audit', columns: AUDIT_COLUMNS }, auditRows);
+      }
+    },
+  };
 }
 
 async function loadExisting(
@@ -223,9 +469,7 @@ async function loadExisting(
   // One list parameter per query (SQLite probes two IN lists as their cross product). A client's own
   // records by (client id, first own key); an employer's contacts and clients by their own key alone
   // (an employer has many); anything else by its key. Then matched on the whole key below.
-  const fields = storedColumns(t).map((c) => c.field!);
-  const fixed = Object.keys(t.fixed ?? {});
-  const cols = t.parent === 'none' ? ['id', ...fixed, ...fields] : ['id', PARENT_FIELD[t.parent], ...fields];
+  const cols = ['id', ...readColumns(t)];
   const own = ownKeyFields(t)[0];
   const parentOf = (r: CheckedRow) => {
     const k = parentKeysOf(r);
@@ -274,9 +518,12 @@ export async function applyBatch(
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   const mapped = rows.filter((r) => r.mapped);
-  const parents = await resolveParents(adb, target.engine, t, firmId, mapped, target.parentCache);
+  const parents = await resolveParents(adb, target, mapped);
   const refs = await resolveReferences(adb, t, firmId, mapped, parents);
-  const state = await loadExisting(adb, target.engine, t, firmId, mapped, parents);
+  const rowwise = target.engine.rowStatements(db);
+  const records = rowwise
+    ? rowByRowRecords(rowwise, target, now)
+    : await setRecords(adb, target, mapped, parents, now);
   const keys = keyFields(t);
   const stored = storedColumns(t);
   const fields = stored.map((c) => c.field!);
@@ -284,7 +531,6 @@ export async function applyBatch(
   const required = stored.filter((c) => c.required);
   const refColumns = t.columns.filter((c) => c.ref);
   const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
-  const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
 
   for (const r of rows) {
     const problems: RowError[] = r.problems.map((p) => ({ row: r.row, ...p }));
@@ -307,7 +553,7 @@ export async function applyBatch(
     }
     const incoming = r.values; // the row's own object: nothing reads it after this batch
     const key = recordKey(t, keys, parentField, r, parent);
-    const rec = key === undefined ? undefined : state.get(key);
+    const rec = key === undefined ? undefined : records.find(key);
     if (key !== undefined && !rec) {
       for (const col of required) {
         if (incoming[col.field!] === KEEP) {
@@ -335,96 +581,85 @@ export async function applyBatch(
       continue;
     }
     if (!rec) {
-      const created: RecordState = { fields: {}, dirty: true };
-      if (parentField) created.fields[parentField] = parent!.id;
-      for (const [f, v] of fixed) created.fields[f] = v;
-      for (const f of fields) created.fields[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
-      state.set(key, created);
+      const created: Record<string, StoredValue> = {};
+      if (parentField) created[parentField] = parent!.id;
+      for (const [f, v] of fixed) created[f] = v;
+      for (const f of fields) created[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
+      records.create(key, created);
       outcome.created++;
       continue;
     }
-    let changed = false;
+    const changes: FieldChange[] = [];
     for (const f of fields) {
       const v = incoming[f];
       if (v === KEEP) continue;
       const old = rec.fields[f] ?? null;
-      if (old !== v) {
-        audits.push({ rec, field: f, old, now: v });
-        rec.fields[f] = v;
-        changed = true;
-      }
+      if (old !== v) changes.push([f, old, v]);
     }
-    if (changed) {
-      rec.dirty = true;
+    if (changes.length > 0) {
+      records.change(rec, changes);
       outcome.updated++;
     } else outcome.unchanged++;
   }
-
-  const all = [...(parentField ? [parentField] : []), ...fixed.map(([f]) => f), ...fields];
-  await writeRecords(
-    adb,
-    target,
-    [...state.values()].filter((s) => s.dirty),
-    keys,
-    all,
-    fields.filter((f) => !keys.includes(f)),
-    now,
-  );
-  const auditRows = audits.map((a) => [
-    firmId,
-    t.table,
-    a.rec.id!,
-    a.field,
-    a.old === null ? null : String(a.old),
-    a.now === null ? null : String(a.now),
-    now,
-    target.runId,
-    target.by,
-  ]);
-  if (auditRows.length > 0) {
-    await target.engine.bulkWrite(db, { table: 'audit', columns: AUDIT_COLUMNS }, auditRows);
-  }
+  await records.flush();
   return outcome;
 }
 
+/**
+ * Writes a batch's changed records: the stored ones updated (one upsert, by their key), the new ones
+ * inserted, with no conflict clause (loadExisting read every stored record of the batch's keys, and
+ * the firm's import lease keeps other writers out). Only new records that an audit row names are
+ * inserted returning their ids.
+ */
 async function writeRecords(
   db: AnyDb,
   target: BatchTarget,
   dirty: RecordState[],
+  audited: Set<RecordState>,
   keys: string[],
   all: string[],
   update: string[],
   now: string,
 ): Promise<void> {
   if (dirty.length === 0) return;
-  const rows = dirty.map((s) => {
+  const values = (s: RecordState) => {
     const row: unknown[] = [target.firmId];
     for (const f of all) row.push(s.fields[f] ?? null);
     row.push(now, now, target.runId, target.runId, target.by);
     return row;
-  });
-  const returned = await target.engine.bulkWrite(
-    db as Kysely<Database>,
-    {
-      table: target.template.table,
-      columns: [
-        'firm_id',
-        ...all,
-        'created_at',
-        'updated_at',
-        'created_run_id',
-        'updated_run_id',
-        'updated_by',
-      ],
-      upsert: {
-        conflict: ['firm_id', ...keys],
-        update: [...update, 'updated_at', 'updated_run_id', 'updated_by'],
-      },
-      returning: ['id', ...keys],
+  };
+  const write = (rows: RecordState[], w: Omit<BulkWrite, 'table' | 'columns'>) =>
+    rows.length === 0
+      ? Promise.resolve([])
+      : target.engine.bulkWrite(
+          db as Kysely<Database>,
+          {
+            table: target.template.table,
+            columns: [
+              'firm_id',
+              ...all,
+              'created_at',
+              'updated_at',
+              'created_run_id',
+              'updated_run_id',
+              'updated_by',
+            ],
+            ...w,
+          },
+          rows.map(values),
+        );
+  const stored = dirty.filter((s) => s.id !== undefined);
+  const fresh = dirty.filter((s) => s.id === undefined && !audited.has(s));
+  const named = dirty.filter((s) => s.id === undefined && audited.has(s));
+  await write(stored, {
+    upsert: {
+      conflict: ['firm_id', ...keys],
+      update: [...update, 'updated_at', 'updated_run_id', 'updated_by'],
     },
-    rows,
-  );
-  const byKey = new Map(dirty.map((s) => [tupleKey(keys.map((k) => s.fields[k])), s]));
+  });
+  await write(fresh, {});
+  const returned = await write(named, { returning: ['id', ...keys] });
+  const byKey = new Map(named.map((s) => [tupleKey(keys.map((k) => s.fields[k])), s]));
   for (const r of returned) {
     const s = byKey.get(tupleKey(keys.map((k) => r[k])));
     if (s) s.id = r.id;

@@ -372,13 +372,18 @@ class FileImport {
       by: this.runId ? `run:${this.runId}` : 'dry-run',
       engine,
       parentCache: new Map(),
+      rowsBound: snap.lineBound,
     };
     let rowsRead = 0;
     // A batch returns what it changes, taken in once its transaction has committed: a batch that
     // fails is neither counted nor billed.
     type Applied = { counts: RowCounts; last: number } | undefined;
-    const batch = async (db: Transaction<Database>, rows: CsvRow[]): Promise<Applied> => {
-      const checked = rows.filter((r) => r.row > this.from).map((r) => checkRow(t, r, ctx));
+    const check = (rows: CsvRow[]) => rows.filter((r) => r.row > this.from).map((r) => checkRow(t, r, ctx));
+    const batch = async (
+      db: Transaction<Database>,
+      rows: CsvRow[],
+      checked: CheckedRow[],
+    ): Promise<Applied> => {
       if (checked.length === 0) return undefined;
       const out = await applyIsolated(db, target, checked, new Date().toISOString());
       const c = { ...this.counts };
@@ -399,9 +404,9 @@ class FileImport {
     };
     type InTrx = (fn: (trx: Transaction<Database>) => Promise<Applied>) => Promise<Applied>;
     const each = async (inTrx: InTrx) => {
-      const step = async (rows: CsvRow[], bytesRead: number) => {
+      const step = async (rows: CsvRow[], checked: CheckedRow[], bytesRead: number) => {
         if (this.opts.signal?.aborted) throw stoppedByUser();
-        const applied = await inTrx((trx) => batch(trx, rows));
+        const applied = await inTrx((trx) => batch(trx, rows, checked));
         if (applied) {
           this.counts = applied.counts;
           this.done = applied.last;
@@ -410,8 +415,23 @@ class FileImport {
         this.opts.onProgress?.(snap.bytes > 0 ? bytesRead / snap.bytes : 1, rowsRead);
         if (this.runId !== null) this.opts.afterBatch?.(this.done);
       };
-      if (firstRows.length > 0) await step(firstRows, 0);
-      for await (const b of batches) await step(b.rows, b.bytesRead);
+      if (firstRows.length > 0) await step(firstRows, check(firstRows), 0);
+      // The next batch is read and checked while this one is in the database: on PostgreSQL, a round
+      // trip away, the two overlap.
+      const ahead = async () => {
+        const b = await batches.next();
+        return b.done ? undefined : { ...b.value, checked: check(b.value.rows) };
+      };
+      let next = ahead();
+      try {
+        for (let b = await next; b; b = await next) {
+          next = ahead();
+          await step(b.rows, b.checked, b.bytesRead);
+        }
+      } catch (e) {
+        next.catch(() => {}); // the batch read ahead is not applied
+        throw e;
+      }
     };
 
     try {

@@ -59,6 +59,13 @@ export interface Engine {
    * down): the run stops Interrupted and resumes later. False for a bug (a statement that cannot run).
    */
   isOutage(e: unknown): boolean;
+  /**
+   * Statements that run in this process, synchronously, on the connection of the open transaction
+   * `db`: where a statement costs no round trip (SQLite), one prepared statement per row is the
+   * fastest way to read and write, and it applies rows one by one in file order by itself. Undefined
+   * where every statement is a round trip (PostgreSQL) or `db` is no transaction: work in sets there.
+   */
+  rowStatements(db: Kysely<Database> | Transaction<Database>): RowStatements | undefined;
   /** Multi-row INSERT [ON CONFLICT DO UPDATE] [RETURNING]: the bulk write path of imports. */
   bulkWrite(
     db: Kysely<Database> | Transaction<Database>,
@@ -66,6 +73,16 @@ export interface Engine {
     rows: readonly unknown[][],
   ): Promise<ReturnedRow[]>;
   close(): Promise<void>;
+}
+
+/** Prepares (once per text) a statement of rowStatements. */
+export type RowStatements = (sql: string) => RowStatement;
+
+export interface RowStatement {
+  /** The first row of a query, as an array of its columns; undefined if there is none. */
+  get(params: readonly unknown[]): unknown[] | undefined;
+  /** Runs a write: the rows changed, and the id of the row an INSERT made. */
+  run(params: readonly unknown[]): { changes: number; lastId: number };
 }
 
 export interface BulkWrite {
@@ -133,6 +150,24 @@ export function openSqlite(file: string): Engine {
   sqlite.pragma('busy_timeout = 50');
   const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite, { lockWaitMs: lockWaitMs() }) });
   const maxParams = 32766;
+  const prepared = new Map<string, RowStatement>();
+  const rowStatement = (text: string): RowStatement => {
+    let st = prepared.get(text);
+    if (!st) {
+      const s = sqlite.prepare(text);
+      const reader = s.reader;
+      if (reader) s.raw(true);
+      st = {
+        get: (params) => s.get(params as unknown[]) as unknown[] | undefined,
+        run: (params) => {
+          const r = s.run(params as unknown[]);
+          return { changes: r.changes, lastId: Number(r.lastInsertRowid) };
+        },
+      };
+      prepared.set(text, st);
+    }
+    return st;
+  };
   return {
     kind: 'sqlite',
     location: path.resolve(file),
@@ -149,6 +184,9 @@ export function openSqlite(file: string): Engine {
       sql<SqlBool>`${sql.ref(a)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[0]))})) and +${sql.ref(b)} in (select value from json_each(${JSON.stringify(pairs.map((p) => p[1]))}))`,
     clockMs: () => sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
     skipLocked: () => sql``,
+    // One connection: a Kysely transaction is a transaction of that connection (BEGIN IMMEDIATE, so
+    // it already holds the write lock and no statement in it waits for another process).
+    rowStatements: (trx) => (trx.isTransaction && sqlite.inTransaction ? rowStatement : undefined),
     isRowDataError: (e) => SQLITE_ROW_ERRORS.test(codeOf(e)),
     isOutage: (e) => SQLITE_OUTAGES.test(codeOf(e)) || SYSTEM_ERROR.test(codeOf(e)),
     // Through the given connection or transaction (the driver prepares each statement text once).
@@ -215,6 +253,7 @@ export function openPostgres(url: string): Engine {
       sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${pairs.map((p) => p[0])}::int[], ${pairs.map((p) => p[1])}::text[]))`,
     clockMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
     skipLocked: () => sql`for update skip locked`,
+    rowStatements: () => undefined,
     // Data exceptions (22), integrity constraints (23) and program limits such as an index row too
     // large (54): each says something about a row. Connection, resource and syntax errors do not.
     isRowDataError: (e) => /^(22|23|54)/.test(codeOf(e)),
