@@ -1,9 +1,10 @@
 // Import benchmark: Caseport against the database's own bulk loader on the same files, in one run.
-//   npm run bench -- [--passports N] [--clients N] [--pg] [--no-hostile] [--no-arrival]   (builds dist/ first: the child
-//   imports run on it). Then the hostile files of bench/hostile.ts (memory bound, linear reading).
+//   npm run bench -- [--passports N] [--clients N] [--pg] [--no-hostile] [--no-arrival] [--no-export]   (builds
+//   dist/ first: the child imports run on it). Then the hostile files of bench/hostile.ts (memory bound,
+//   linear reading), upload to Completed (bench/arrival.ts) and the export of 1M passports (bench/export.ts).
 // SQLite: `sqlite3 .import` into an unindexed table. PostgreSQL (--pg or DATABASE_URL): `psql \copy`
 // into a table with the same primary key. Prints a markdown table for docs/benchmarks.md.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -234,4 +235,11 @@ if (!process.argv.includes('--no-arrival')) {
       await admin.end();
     }
   }
+}
+
+if (!process.argv.includes('--no-export')) {
+  console.log('');
+  const args = ['--import', 'tsx', 'bench/export.ts', ...(usePg ? ['--pg'] : [])];
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = 1;
 }

@@ -79,7 +79,7 @@ export function latest(stamps: ReadonlyArray<string | null>): string | null {
 
 type CellWriter = (value: unknown, record: ExportRecord) => string;
 
-function writerFor(col: ExportColumn, ctx: FormatContext, updatedKeys: readonly string[]): CellWriter {
+function writerFor(col: ExportColumn, ctx: FormatContext, updatedKeys: readonly number[]): CellWriter {
   switch (col.type) {
     case 'date':
       return (v) => formatDate(String(v), ctx.dateFormat);

@@ -4,6 +4,7 @@
 // chunks whatever the size of the export and the whole file comes from one snapshot. The SQL of every
 // export is built here from the template's data; it is plain SQL that SQLite and PostgreSQL both run.
 import { type AliasedExpression, type Expression, type Kysely, type SqlBool, sql } from 'kysely';
+import { streamArrays } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
 import type { ExportRelation, ExportTemplate } from '../templates/export-templates.js';
 import { keyFields } from '../templates/types.js';
@@ -104,11 +105,11 @@ export function recordQuery(
     if (!c.source || key === undefined) return;
     const { relation, field } = c.source;
     const computed = COMPUTED[relation]?.[field];
-    select.push(sql`${computed ?? sql.ref(`${ALIAS[relation]}.${field}`)}`.as(key));
+    select.push(sql`${computed ?? sql.ref(`${ALIAS[relation]}.${field}`)}`.as(`c${key}`));
   });
   const rels: ExportRelation[] = ['row', ...layout.shown];
   rels.forEach((rel, j) => {
-    select.push(sql.ref(`${ALIAS[rel]}.updated_at`).as(layout.updated[j]));
+    select.push(sql.ref(`${ALIAS[rel]}.updated_at`).as(`c${layout.updated[j]}`));
   });
 
   let query = fromClause(db as AnyDb, t)
@@ -120,37 +121,27 @@ export function recordQuery(
 }
 
 /**
- * The records in key order, in chunks of `chunkSize`, from one streamed query. While a chunk is being
- * written the next is already asked for (a PostgreSQL cursor read goes out at once), so the database
- * works while we format. The query holds its connection until the loop over the chunks ends (on
- * SQLite the store's only one: nothing else may query the store inside that loop).
+ * The records in key order, as arrays, in chunks of `chunkSize`, from one streamed query. While a chunk
+ * is being written the next is already asked for (a PostgreSQL cursor read goes out at once), so the
+ * database works while we format. The query holds its connection until the loop over the chunks ends
+ * (on SQLite the store's only one: nothing else may query the store inside that loop).
  */
 export async function* readRecords(
   db: Kysely<Database>,
   t: ExportTemplate,
   q: RecordQuery,
 ): AsyncGenerator<ExportRecord[]> {
-  const size = Math.max(1, q.chunkSize);
-  const rows = (recordQuery(db, t, q).stream(size) as AsyncIterable<ExportRecord>)[Symbol.asyncIterator]();
+  const chunks = streamArrays(db, recordQuery(db, t, q), Math.max(1, q.chunkSize))[Symbol.asyncIterator]();
   try {
-    let ahead = rows.next();
+    let ahead = chunks.next();
     for (;;) {
-      const chunk: ExportRecord[] = [];
-      let r = await ahead;
-      while (!r.done) {
-        chunk.push(r.value);
-        if (chunk.length === size) break;
-        r = await rows.next();
-      }
-      if (r.done) {
-        if (chunk.length > 0) yield chunk;
-        return;
-      }
-      ahead = rows.next();
+      const r = await ahead;
+      if (r.done) return;
+      ahead = chunks.next();
       ahead.catch(() => {}); // awaited above on the next turn; this only keeps it from being "unhandled"
-      yield chunk;
+      yield r.value;
     }
   } finally {
-    await rows.return?.();
+    await chunks.return(undefined);
   }
 }

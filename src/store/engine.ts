@@ -4,6 +4,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   type ColumnDefinitionBuilder,
+  type Compilable,
   CompiledQuery,
   type Expression,
   Kysely,
@@ -18,7 +19,7 @@ import Cursor from 'pg-cursor';
 import { configError } from '../errors.js';
 import { makeFolderSync } from '../folders.js';
 import type { Database } from './schema.js';
-import { SqliteStoreDialect } from './sqlite-driver.js';
+import { ROWS_AS_ARRAYS, SqliteStoreDialect } from './sqlite-driver.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 
@@ -209,6 +210,28 @@ export function openSqlite(file: string): Engine {
   };
 }
 
+/**
+ * A query's rows as arrays of its columns, in select order, in chunks of up to chunkSize (better-sqlite3
+ * raw mode, pg's array row mode): a large read builds no object per row. Through Kysely's connection,
+ * which the query holds until the loop over the chunks ends.
+ */
+export async function* streamArrays(
+  db: Kysely<Database>,
+  query: Compilable,
+  chunkSize: number,
+): AsyncGenerator<unknown[][]> {
+  const c = query.compile();
+  const marked = CompiledQuery.raw(ROWS_AS_ARRAYS + c.sql, [...c.parameters]);
+  for await (const r of db.getExecutor().stream(marked, chunkSize)) yield r.rows as unknown[][];
+}
+
+/** pg-cursor, reading rows as arrays for queries marked so (see streamArrays). */
+class ArrayAwareCursor extends Cursor {
+  constructor(text: string, values?: unknown[]) {
+    super(text, values, text.startsWith(ROWS_AS_ARRAYS) ? { rowMode: 'array' } : undefined);
+  }
+}
+
 const tableTypes = new Map<string, Map<string, string>>();
 
 /** Column name -> PostgreSQL type name of a table, read once from the catalogue. */
@@ -239,7 +262,7 @@ export function openPostgres(url: string): Engine {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   // cursor: Kysely's .stream() reads a large result in pages instead of all at once.
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: ArrayAwareCursor }) });
   const maxParams = 65535;
   return {
     kind: 'postgres',

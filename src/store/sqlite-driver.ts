@@ -21,6 +21,9 @@ import {
 } from 'kysely';
 import { CaseportError } from '../errors.js';
 
+/** Starts a query whose rows are wanted as arrays of their columns (see streamArrays in engine.ts). */
+export const ROWS_AS_ARRAYS = '/* rows as arrays */ ';
+
 export interface SqliteWaitOptions {
   /** How long to wait for another process's write lock before giving up. */
   lockWaitMs: number;
@@ -98,6 +101,7 @@ class Connection implements DatabaseConnection {
 
   async *streamQuery<R>(q: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
     const st = this.db.prepare(q.sql);
+    if (q.sql.startsWith(ROWS_AS_ARRAYS)) st.raw(true);
     let rows: R[] = [];
     for (const row of st.iterate(q.parameters as unknown[])) {
       rows.push(row as R);
