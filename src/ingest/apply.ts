@@ -299,6 +299,11 @@ interface Records {
   find(key: StoredValue[]): RecordState | undefined;
   /** A new record (every stored field set). */
   create(key: StoredValue[], fields: Record<string, StoredValue>): void;
+  /**
+   * Creates the record unless one with its key exists (then nothing is written): false if it exists.
+   * Offered where it costs less than a lookup (one statement instead of two for a new record).
+   */
+  tryCreate?(key: StoredValue[], fields: Record<string, StoredValue>): boolean;
   /** Changes of an existing record, each audited. */
   change(rec: RecordState, changes: FieldChange[]): void;
   /** Writes what is still held. */
@@ -352,15 +357,21 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
   );
   const set = [...update, 'updated_at', 'updated_run_id', 'updated_by'];
   const updateById = st(`update ${q(t.table)} set ${set.map((c) => `${q(c)} = ?`).join(',')} where id = ?`);
+  const insertNew = st(
+    `insert into ${q(t.table)} (${insertCols.map(q).join(',')}) values (${insertCols.map(() => '?').join(',')}) on conflict do nothing`,
+  );
   const audit = st(
     `insert into audit (${AUDIT_COLUMNS.join(',')}) values (${AUDIT_COLUMNS.map(() => '?').join(',')})`,
   );
+  const insertValues = (fields: Record<string, StoredValue>) => {
+    const values: unknown[] = [firmId];
+    for (const f of all) values.push(fields[f] ?? null);
+    values.push(now, now, target.runId, target.runId, target.by);
+    return values;
+  };
   const write = (rec: RecordState) => {
     if (rec.id === undefined) {
-      const values: unknown[] = [firmId];
-      for (const f of all) values.push(rec.fields[f] ?? null);
-      values.push(now, now, target.runId, target.runId, target.by);
-      rec.id = insert.run(values).lastId;
+      rec.id = insert.run(insertValues(rec.fields)).lastId;
       return;
     }
     const values: unknown[] = [];
@@ -379,6 +390,8 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
     create(_key, fields) {
       write({ fields, dirty: true });
     },
+    // A shipped entry exists without a row: only a stored row can say "exists" here.
+    tryCreate: t.shipped ? undefined : (_key, fields) => insertNew.run(insertValues(fields)).changes === 1,
     change(rec, changes) {
       for (const [f, , v] of changes) rec.fields[f] = v;
       write(rec);
@@ -531,6 +544,7 @@ export async function applyBatch(
   const required = stored.filter((c) => c.required);
   const refColumns = t.columns.filter((c) => c.ref);
   const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
+  let expectNew = true;
 
   for (const r of rows) {
     const problems: RowError[] = r.problems.map((p) => ({ row: r.row, ...p }));
@@ -553,7 +567,31 @@ export async function applyBatch(
     }
     const incoming = r.values; // the row's own object: nothing reads it after this batch
     const key = recordKey(t, keys, parentField, r, parent);
+    const createdFields = () => {
+      const created: Record<string, StoredValue> = {};
+      if (parentField) created[parentField] = parent!.id;
+      for (const [f, v] of fixed) created[f] = v;
+      for (const f of fields) created[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
+      return created;
+    };
+    // A row that would be valid whether its record is new or not: when the rows before it were new
+    // records, try to create its record first and look it up only if it exists.
+    if (
+      key !== undefined &&
+      records.tryCreate &&
+      expectNew &&
+      problems.length === 0 &&
+      !r.inactive &&
+      !required.some((c) => incoming[c.field!] === KEEP)
+    ) {
+      if (records.tryCreate(key, createdFields())) {
+        outcome.created++;
+        continue;
+      }
+      expectNew = false;
+    }
     const rec = key === undefined ? undefined : records.find(key);
+    if (key !== undefined) expectNew = !rec;
     if (key !== undefined && !rec) {
       for (const col of required) {
         if (incoming[col.field!] === KEEP) {
@@ -581,11 +619,7 @@ export async function applyBatch(
       continue;
     }
     if (!rec) {
-      const created: Record<string, StoredValue> = {};
-      if (parentField) created[parentField] = parent!.id;
-      for (const [f, v] of fixed) created[f] = v;
-      for (const f of fields) created[f] = incoming[f] === KEEP ? null : (incoming[f] as StoredValue);
-      records.create(key, created);
+      records.create(key, createdFields());
       outcome.created++;
       continue;
     }
