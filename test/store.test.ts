@@ -151,6 +151,69 @@ for (const kind of ENGINES) {
       assert.equal(none.length, 0, 'an unchanged row writes no audit');
     });
 
+    test('a plain bulk write (COPY on PostgreSQL) keeps every character, nulls and numbers exactly', async () => {
+      const values = [
+        'tab\there',
+        'line\nbreak',
+        'carriage\rreturn',
+        'back\\slash',
+        '\\N',
+        '\\.',
+        '',
+        'ünïcödé ✓ 日本',
+        'a'.repeat(70_000),
+        null,
+      ];
+      const columns = [
+        'firm_id',
+        'table_name',
+        'record_id',
+        'field',
+        'old_value',
+        'new_value',
+        'changed_at',
+        'run_id',
+        'changed_by',
+      ];
+      const rows = values.map((v, i) => [
+        'firm-a',
+        'copy-test',
+        i,
+        'f',
+        v,
+        String(i),
+        'at',
+        i % 2 ? null : -7,
+        'user:copy',
+      ]);
+      await store.engine.db
+        .transaction()
+        .execute((trx) => store.engine.bulkWrite(trx, { table: 'audit', columns }, rows));
+      const back = await store.engine.db
+        .selectFrom('audit')
+        .select(['record_id', 'old_value', 'new_value', 'run_id'])
+        .where('table_name', '=', 'copy-test')
+        .orderBy('record_id')
+        .execute();
+      assert.deepEqual(
+        back.map((b) => [b.record_id, b.old_value, b.new_value, b.run_id]),
+        values.map((v, i) => [i, v, String(i), i % 2 ? null : -7]),
+      );
+      // A value the column cannot hold is the row's fault (the batch is split to find it), not an outage.
+      const bad = [['firm-a', 'copy-test', 2 ** 40, 'f', null, null, 'at', null, 'user:copy']];
+      const refused = await store.engine.db
+        .transaction()
+        .execute((trx) => store.engine.bulkWrite(trx, { table: 'audit', columns }, bad))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      if (kind === 'postgres') {
+        assert.ok(refused && store.engine.isRowDataError(refused), String(refused));
+        assert.equal(store.engine.isOutage(refused), false);
+      }
+    });
+
     test('a bulk write given the store waits for an open transaction instead of joining it', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => {
