@@ -1,6 +1,7 @@
 // The system of record on both engines: migrations, firms, isolation and the audit trail.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { importFile } from '../src/ingest/index.js';
 import { addFirm, getFirm, listFirms, migrate, updateFirm, verifyPassword } from '../src/store/index.js';
 import { header, rowOf, templateNamed } from './fixtures.js';
@@ -212,6 +213,50 @@ for (const kind of ENGINES) {
         assert.ok(refused && store.engine.isRowDataError(refused), String(refused));
         assert.equal(store.engine.isOutage(refused), false);
       }
+    });
+
+    test('a plain bulk write of more than 64 MB goes in (COPY streamed in chunks, waiting for the socket)', async () => {
+      // A batch's audit rows carry old and new values: 2,100 rows of two 16,000-character values here
+      // (the review's case was 18,000 rows of 32,000: one string of it passed V8's length limit).
+      const big = 'é'.repeat(16_000);
+      const columns = [
+        'firm_id',
+        'table_name',
+        'record_id',
+        'field',
+        'old_value',
+        'new_value',
+        'changed_at',
+        'run_id',
+        'changed_by',
+      ];
+      const rows = Array.from({ length: 2100 }, (_, i) => [
+        'firm-a',
+        'copy-big',
+        i,
+        'f',
+        big,
+        `${big}\t${i}`,
+        'at',
+        null,
+        'x',
+      ]);
+      await store.engine.db
+        .transaction()
+        .execute((trx) => store.engine.bulkWrite(trx, { table: 'audit', columns }, rows));
+      const back = await store.engine.db
+        .selectFrom('audit')
+        .select((e) => [
+          e.fn.countAll<number>().as('n'),
+          e.fn.sum<number>(sql<number>`length(new_value)`).as('chars'),
+        ])
+        .where('table_name', '=', 'copy-big')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(back.n), 2100);
+      assert.equal(
+        Number(back.chars),
+        rows.reduce((a, r) => a + (r[5] as string).length, 0),
+      );
     });
 
     test('a bulk write given the store waits for an open transaction instead of joining it', async () => {

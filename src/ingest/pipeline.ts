@@ -422,15 +422,17 @@ class FileImport {
         const b = await batches.next();
         return b.done ? undefined : { ...b.value, checked: check(b.value.rows) };
       };
-      let next = ahead();
-      try {
-        for (let b = await next; b; b = await next) {
-          next = ahead();
-          await step(b.rows, b.checked, b.bytesRead);
-        }
-      } catch (e) {
-        next.catch(() => {}); // the batch read ahead is not applied
-        throw e;
+      // A read ahead that fails while the current batch is in the database is awaited (and thrown)
+      // on the next turn; the catch only keeps it from being "unhandled" meanwhile.
+      const readAhead = () => {
+        const p = ahead();
+        p.catch(() => {});
+        return p;
+      };
+      let next = readAhead();
+      for (let b = await next; b; b = await next) {
+        next = readAhead();
+        await step(b.rows, b.checked, b.bytesRead);
       }
     };
 

@@ -1,5 +1,7 @@
 // The one place where SQLite and PostgreSQL differ. Everything above this module is engine-blind:
 // it asks the Engine for what differs (id columns, parameter limits, closing) instead of branching.
+
+import { once } from 'node:events';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import SqliteDatabase from 'better-sqlite3';
@@ -252,23 +254,33 @@ function copyText(v: unknown): string {
 }
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-/** Rows as one COPY text-format payload. */
-function copyPayload(rows: readonly unknown[][]): string {
-  let out = '';
-  for (const r of rows) {
-    for (let i = 0; i < r.length; i++) out += (i === 0 ? '' : '\t') + copyText(r[i]);
-    out += '\n';
-  }
-  return out;
-}
+/** About how many characters of COPY data go to the server at a time. */
+const COPY_CHUNK_CHARS = 1 << 20;
 
 type QueryFn = (text: string, values?: unknown[]) => Promise<unknown>;
 
-/** Runs a COPY_IN statement on a pg client: the data streamed in, a result shaped as pg's. */
-async function copyIn(client: pg.PoolClient, text: string, data: string) {
+/**
+ * Runs a COPY_IN statement on a pg client: the rows encoded and streamed in chunks, waiting for the
+ * socket when it is full (a batch's audit rows carry old values too, and as one string they could pass
+ * V8's limit on a string's length); a result shaped as pg's.
+ */
+async function copyIn(client: pg.PoolClient, text: string, rows: readonly unknown[][]) {
   const stream = client.query(copyFrom(text.slice(COPY_IN.length)));
-  stream.end(data);
-  await finished(stream);
+  const done = finished(stream);
+  done.catch(() => {}); // awaited below; the server may refuse the data while it is still being sent
+  let chunk = '';
+  for (const r of rows) {
+    for (let i = 0; i < r.length; i++) chunk += (i === 0 ? '' : '\t') + copyText(r[i]);
+    chunk += '\n';
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      const more = stream.write(chunk);
+      chunk = '';
+      if (!more) await Promise.race([once(stream, 'drain'), done]);
+      if (stream.destroyed) break;
+    }
+  }
+  if (!stream.destroyed) stream.end(chunk);
+  await done;
   return { command: 'COPY', rowCount: stream.rowCount, rows: [] };
 }
 
@@ -277,7 +289,7 @@ function allowCopyIn(client: pg.PoolClient): void {
   const query = client.query.bind(client) as unknown as QueryFn;
   (client as unknown as { query: QueryFn }).query = (text, values) =>
     typeof text === 'string' && text.startsWith(COPY_IN)
-      ? copyIn(client, text, String(values?.[0] ?? ''))
+      ? copyIn(client, text, (values?.[0] ?? []) as unknown[][])
       : query(text, values);
 }
 
@@ -345,7 +357,7 @@ export function openPostgres(url: string): Engine {
         // A plain insert: COPY, the server's own bulk path (no array literals to build and parse).
         if (rows.length === 0) return [];
         const text = `${COPY_IN}copy ${q(w.table)} (${w.columns.map(q).join(',')}) from stdin`;
-        await trx.executeQuery(CompiledQuery.raw(text, [copyPayload(rows)]));
+        await trx.executeQuery(CompiledQuery.raw(text, [rows]));
         return [];
       }
       const types = await columnTypes(trx, w.table);
