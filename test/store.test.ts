@@ -12,6 +12,19 @@ const COMPANY = header(company);
 const companyRow = (id: string, name: string, city = 'Austin', employees = '10') =>
   rowOf(company, { EmployerID: id, EmployerName: name, City: city, NumberOfEmployees: employees });
 
+/** The audit table's columns, in the order the bulk writes below give their values. */
+const columns = [
+  'firm_id',
+  'table_name',
+  'record_id',
+  'field',
+  'old_value',
+  'new_value',
+  'changed_at',
+  'run_id',
+  'changed_by',
+];
+
 for (const kind of ENGINES) {
   describe(`store on ${kind}`, () => {
     let store: TestStore;
@@ -165,17 +178,6 @@ for (const kind of ENGINES) {
         'a'.repeat(70_000),
         null,
       ];
-      const columns = [
-        'firm_id',
-        'table_name',
-        'record_id',
-        'field',
-        'old_value',
-        'new_value',
-        'changed_at',
-        'run_id',
-        'changed_by',
-      ];
       const rows = values.map((v, i) => [
         'firm-a',
         'copy-test',
@@ -219,17 +221,6 @@ for (const kind of ENGINES) {
       // A batch's audit rows carry old and new values: 2,100 rows of two 16,000-character values here
       // (the review's case was 18,000 rows of 32,000: one string of it passed V8's length limit).
       const big = 'é'.repeat(16_000);
-      const columns = [
-        'firm_id',
-        'table_name',
-        'record_id',
-        'field',
-        'old_value',
-        'new_value',
-        'changed_at',
-        'run_id',
-        'changed_by',
-      ];
       const rows = Array.from({ length: 2100 }, (_, i) => [
         'firm-a',
         'copy-big',
@@ -273,17 +264,6 @@ for (const kind of ENGINES) {
         })
         .catch(() => {});
       await new Promise((r) => setTimeout(r, 20));
-      const columns = [
-        'firm_id',
-        'table_name',
-        'record_id',
-        'field',
-        'old_value',
-        'new_value',
-        'changed_at',
-        'run_id',
-        'changed_by',
-      ];
       const row = ['firm-a', 'employers', 1, 'city', 'A', 'B', new Date().toISOString(), null, 'user:test'];
       const write = store.engine.bulkWrite(store.engine.db, { table: 'audit', columns }, [row]);
       await new Promise((r) => setTimeout(r, 20));

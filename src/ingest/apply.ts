@@ -110,11 +110,15 @@ function parentKeysOf(r: CheckedRow): string[] | undefined {
  * run, and a file that names the same clients batch after batch asks the database once. The cache is
  * emptied before the lookup, never between the lookup and its use.
  */
-async function resolveParents(db: AnyDb, target: BatchTarget, rows: CheckedRow[]) {
+async function resolveParents(
+  db: AnyDb,
+  target: BatchTarget,
+  rows: CheckedRow[],
+  rowwise: RowStatements | undefined,
+) {
   const { engine, template: t, firmId, parentCache: cache } = target;
   const found = new Map<string, Parent>();
   if (t.parent === 'none') return found;
-  const rowwise = engine.rowStatements(db as Db);
   if (rowwise) {
     // A seek per parent costs no round trip here: nothing to cache between batches.
     const find = rowwise(
@@ -330,6 +334,54 @@ function shippedRecord(
   return { fields: { ...t.fixed, [own]: v }, dirty: false };
 }
 
+/** The fields a record is written with: its parent, fixed values and stored fields. */
+function writtenFields(t: ImportTemplate): string[] {
+  const fields = storedColumns(t).map((c) => c.field!);
+  const parent = t.parent === 'none' ? [] : [PARENT_FIELD[t.parent]];
+  return [...parent, ...Object.keys(t.fixed ?? {}), ...fields];
+}
+
+/** The columns a new record is inserted with (see recordValues). */
+function recordColumns(all: readonly string[]): string[] {
+  return ['firm_id', ...all, 'created_at', 'updated_at', 'created_run_id', 'updated_run_id', 'updated_by'];
+}
+
+/** A new record's values, in recordColumns order. */
+function recordValues(
+  target: BatchTarget,
+  all: readonly string[],
+  fields: Record<string, StoredValue>,
+  now: string,
+): unknown[] {
+  const values: unknown[] = [target.firmId];
+  for (const f of all) values.push(fields[f] ?? null);
+  values.push(now, now, target.runId, target.runId, target.by);
+  return values;
+}
+
+/** An audit row of one changed field, in AUDIT_COLUMNS order. */
+function auditValues(
+  target: BatchTarget,
+  recordId: number,
+  field: string,
+  old: StoredValue,
+  value: StoredValue,
+  now: string,
+): unknown[] {
+  const text = (v: StoredValue) => (v === null ? null : String(v));
+  return [
+    target.firmId,
+    target.template.table,
+    recordId,
+    field,
+    text(old),
+    text(value),
+    now,
+    target.runId,
+    target.by,
+  ];
+}
+
 /** Records read and written one row at a time through prepared statements (see Engine.rowStatements). */
 function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): Records {
   const { template: t, firmId } = target;
@@ -337,21 +389,12 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
   const keys = keyFields(t);
   const cols = readColumns(t);
   const fields = storedColumns(t).map((c) => c.field!);
-  const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
-  const all = [...(parentField ? [parentField] : []), ...Object.keys(t.fixed ?? {}), ...fields];
+  const all = writtenFields(t);
   const update = fields.filter((f) => !keys.includes(f));
   const find = st(
     `select id, ${cols.map(q).join(',')} from ${q(t.table)} where firm_id = ? ${keys.map((k) => `and ${q(k)} = ?`).join(' ')}`,
   );
-  const insertCols = [
-    'firm_id',
-    ...all,
-    'created_at',
-    'updated_at',
-    'created_run_id',
-    'updated_run_id',
-    'updated_by',
-  ];
+  const insertCols = recordColumns(all);
   const insert = st(
     `insert into ${q(t.table)} (${insertCols.map(q).join(',')}) values (${insertCols.map(() => '?').join(',')})`,
   );
@@ -363,12 +406,7 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
   const audit = st(
     `insert into audit (${AUDIT_COLUMNS.join(',')}) values (${AUDIT_COLUMNS.map(() => '?').join(',')})`,
   );
-  const insertValues = (fields: Record<string, StoredValue>) => {
-    const values: unknown[] = [firmId];
-    for (const f of all) values.push(fields[f] ?? null);
-    values.push(now, now, target.runId, target.runId, target.by);
-    return values;
-  };
+  const insertValues = (fields: Record<string, StoredValue>) => recordValues(target, all, fields, now);
   const write = (rec: RecordState) => {
     if (rec.id === undefined) {
       rec.id = insert.run(insertValues(rec.fields)).lastId;
@@ -396,17 +434,7 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
       for (const [f, , v] of changes) rec.fields[f] = v;
       write(rec);
       for (const [f, old, v] of changes) {
-        audit.run([
-          firmId,
-          t.table,
-          rec.id,
-          f,
-          old === null ? null : String(old),
-          v === null ? null : String(v),
-          now,
-          target.runId,
-          target.by,
-        ]);
+        audit.run(auditValues(target, rec.id!, f, old, v, now));
       }
     },
     flush: async () => {},
@@ -425,8 +453,7 @@ async function setRecords(
   const state = await loadExisting(db, target.engine, t, firmId, rows, parents);
   const keys = keyFields(t);
   const fields = storedColumns(t).map((c) => c.field!);
-  const parentField = t.parent === 'none' ? undefined : PARENT_FIELD[t.parent];
-  const all = [...(parentField ? [parentField] : []), ...Object.keys(t.fixed ?? {}), ...fields];
+  const all = writtenFields(t);
   const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
   return {
     find: (key) => state.get(tupleKey(key)),
@@ -451,17 +478,7 @@ async function setRecords(
         fields.filter((f) => !keys.includes(f)),
         now,
       );
-      const auditRows = audits.map((a) => [
-        firmId,
-        t.table,
-        a.rec.id!,
-        a.field,
-        a.old === null ? null : String(a.old),
-        a.now === null ? null : String(a.now),
-        now,
-        target.runId,
-        target.by,
-      ]);
+      const auditRows = audits.map((a) => auditValues(target, a.rec.id!, a.field, a.old, a.now, now));
       if (auditRows.length > 0) {
         await target.engine.bulkWrite(db as Db, { table: 'audit', columns: AUDIT_COLUMNS }, auditRows);
       }
@@ -531,9 +548,9 @@ export async function applyBatch(
   const adb = db as AnyDb;
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   const mapped = rows.filter((r) => r.mapped);
-  const parents = await resolveParents(adb, target, mapped);
-  const refs = await resolveReferences(adb, t, firmId, mapped, parents);
   const rowwise = target.engine.rowStatements(db);
+  const parents = await resolveParents(adb, target, mapped, rowwise);
+  const refs = await resolveReferences(adb, t, firmId, mapped, parents);
   const records = rowwise
     ? rowByRowRecords(rowwise, target, now)
     : await setRecords(adb, target, mapped, parents, now);
@@ -656,12 +673,7 @@ async function writeRecords(
   now: string,
 ): Promise<void> {
   if (dirty.length === 0) return;
-  const values = (s: RecordState) => {
-    const row: unknown[] = [target.firmId];
-    for (const f of all) row.push(s.fields[f] ?? null);
-    row.push(now, now, target.runId, target.runId, target.by);
-    return row;
-  };
+  const values = (s: RecordState) => recordValues(target, all, s.fields, now);
   const write = (rows: RecordState[], w: Omit<BulkWrite, 'table' | 'columns'>) =>
     rows.length === 0
       ? Promise.resolve([])
@@ -669,15 +681,7 @@ async function writeRecords(
           db as Kysely<Database>,
           {
             table: target.template.table,
-            columns: [
-              'firm_id',
-              ...all,
-              'created_at',
-              'updated_at',
-              'created_run_id',
-              'updated_run_id',
-              'updated_by',
-            ],
+            columns: recordColumns(all),
             ...w,
           },
           rows.map(values),
