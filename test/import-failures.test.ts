@@ -339,7 +339,8 @@ describe('failures of the database mid-file (PostgreSQL)', () => {
       },
     });
     assert.equal(stopped.status, 'interrupted');
-    assert.match(stopped.message ?? '', /stopped after row 2001: .*terminat/i);
+    // The server's "terminating connection", or the socket's reset when a COPY was being sent.
+    assert.match(stopped.message ?? '', /stopped after row 2001: .*(terminat|ECONNRESET)/i);
     await sql`drop trigger slow_row on passports`.execute(store.engine.db);
     const resumed = await importFile(store.engine, { firmId: 'acme', file, resultDir: dir });
     assert.equal(resumed.runId, stopped.runId);
