@@ -250,6 +250,56 @@ for (const kind of ENGINES) {
       );
     });
 
+    test('a bulk update by id sets the given columns of exactly the rows named, in batches past 5,000', async () => {
+      const n = 6200; // past one unnest statement's 5,000 rows on PostgreSQL, and SQLite's 500-row statements
+      const rows = Array.from({ length: n }, (_, i) => [
+        'firm-a',
+        'by-id',
+        i,
+        'f',
+        `old ${i}`,
+        `new ${i}`,
+        'at',
+        null,
+        'x',
+      ]);
+      await store.engine.db
+        .transaction()
+        .execute((trx) => store.engine.bulkWrite(trx, { table: 'audit', columns }, rows));
+      const stored = await store.engine.db
+        .selectFrom('audit')
+        .select(['id', 'record_id'])
+        .where('table_name', '=', 'by-id')
+        .orderBy('record_id')
+        .execute();
+      // Every other row, with values a statement's text could mistake: quotes, a tab, a null, unicode.
+      const changes = stored
+        .filter((r) => r.record_id % 2 === 0)
+        .map((r) => [r.id, r.record_id % 4 === 0 ? null : `it's\t"ünï" ${r.record_id}`, 7]);
+      await store.engine.db
+        .transaction()
+        .execute((trx) =>
+          store.engine.bulkWrite(
+            trx,
+            { table: 'audit', columns: ['id', 'old_value', 'run_id'], byId: true },
+            changes,
+          ),
+        );
+      const back = await store.engine.db
+        .selectFrom('audit')
+        .select(['record_id', 'old_value', 'new_value', 'run_id'])
+        .where('table_name', '=', 'by-id')
+        .orderBy('record_id')
+        .execute();
+      assert.equal(back.length, n);
+      for (const b of back) {
+        const i = b.record_id;
+        const expected = i % 2 === 1 ? [`old ${i}`, null] : i % 4 === 0 ? [null, 7] : [`it's\t"ünï" ${i}`, 7];
+        assert.deepEqual([b.old_value, b.run_id], expected, `record ${i}`);
+        assert.equal(b.new_value, `new ${i}`, 'a column not named stays');
+      }
+    });
+
     test('a bulk write given the store waits for an open transaction instead of joining it', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => {

@@ -1,7 +1,8 @@
 // Applying a batch of checked rows to the system of record inside one transaction, with the meaning of
 // applying them one by one in file order: resolve parents and references, load the stored records the
 // batch touches, walk the rows (a later row sees an earlier one's effect), then write every touched
-// record with one multi-row upsert and one audit row per changed field of an existing record.
+// record (row by row, or in sets: updates by id and inserts) and one audit row per changed field of
+// an existing record.
 // Rows that already have problems walk too, so that what only the store can tell (an unknown parent,
 // a supervisor who is not one, a kept required value that does not exist) is reported with them.
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
@@ -441,7 +442,7 @@ function rowByRowRecords(st: RowStatements, target: BatchTarget, now: string): R
   };
 }
 
-/** A batch's records loaded with one query, changed in memory, and written back with one upsert. */
+/** A batch's records loaded with one query, changed in memory, and written back in sets. */
 async function setRecords(
   db: AnyDb,
   target: BatchTarget,
@@ -657,7 +658,7 @@ export async function applyBatch(
 }
 
 /**
- * Writes a batch's changed records: the stored ones updated (one upsert, by their key), the new ones
+ * Writes a batch's changed records: the stored ones updated by id (loadExisting read them), the new ones
  * inserted, with no conflict clause (loadExisting read every stored record of the batch's keys, and
  * the firm's import lease keeps other writers out). Only new records that an audit row names are
  * inserted returning their ids.
@@ -689,12 +690,14 @@ async function writeRecords(
   const stored = dirty.filter((s) => s.id !== undefined);
   const fresh = dirty.filter((s) => s.id === undefined && !audited.has(s));
   const named = dirty.filter((s) => s.id === undefined && audited.has(s));
-  await write(stored, {
-    upsert: {
-      conflict: ['firm_id', ...keys],
-      update: [...update, 'updated_at', 'updated_run_id', 'updated_by'],
-    },
-  });
+  if (stored.length > 0) {
+    const set = [...update, 'updated_at', 'updated_run_id', 'updated_by'];
+    await target.engine.bulkWrite(
+      db as Kysely<Database>,
+      { table: target.template.table, columns: ['id', ...set], byId: true },
+      stored.map((s) => [s.id, ...update.map((f) => s.fields[f] ?? null), now, target.runId, target.by]),
+    );
+  }
   await write(fresh, {});
   const returned = await write(named, { returning: ['id', ...keys] });
   const byKey = new Map(named.map((s) => [tupleKey(keys.map((k) => s.fields[k])), s]));

@@ -71,7 +71,7 @@ export interface Engine {
    * where every statement is a round trip (PostgreSQL) or `db` is no transaction: work in sets there.
    */
   rowStatements(db: Kysely<Database> | Transaction<Database>): RowStatements | undefined;
-  /** Multi-row INSERT [ON CONFLICT DO UPDATE] [RETURNING]: the bulk write path of imports. */
+  /** Multi-row INSERT [RETURNING], or UPDATE by id: the bulk write path of imports. */
   bulkWrite(
     db: Kysely<Database> | Transaction<Database>,
     w: BulkWrite,
@@ -94,8 +94,11 @@ export interface BulkWrite {
   table: string;
   /** Insert columns, in the order of each row's values. */
   columns: readonly string[];
-  /** An upsert: the unique key the conflict is on, and the columns set from the new row. */
-  upsert?: { conflict: readonly string[]; update: readonly string[] };
+  /**
+   * An update of stored rows instead of an insert: columns[0] is `id`, the row to change, and the other
+   * columns are set from the row's values. Cheaper than an upsert by key where the ids are known.
+   */
+  byId?: boolean;
   returning?: readonly string[];
 }
 
@@ -109,16 +112,18 @@ function writeHead(w: BulkWrite): string {
 }
 
 function writeTail(w: BulkWrite): string {
-  const up = w.upsert
-    ? ` on conflict (${w.upsert.conflict.map(q).join(',')}) do update set ` +
-      w.upsert.update.map((c) => `${q(c)}=excluded.${q(c)}`).join(',')
-    : '';
-  return up + (w.returning?.length ? ` returning ${w.returning.map(q).join(',')}` : '');
+  return w.returning?.length ? ` returning ${w.returning.map(q).join(',')}` : '';
 }
 
 function writeSql(w: BulkWrite, rowCount: number): string {
   const one = `(${w.columns.map(() => '?').join(',')})`;
-  return writeHead(w) + new Array(rowCount).fill(one).join(',') + writeTail(w);
+  const values = new Array(rowCount).fill(one).join(',');
+  if (w.byId) {
+    // SQLite names a VALUES list's columns column1, column2...
+    const set = w.columns.slice(1).map((c, i) => `${q(c)}=v.column${i + 2}`);
+    return `update ${q(w.table)} set ${set.join(',')} from (values ${values}) as v where ${q(w.table)}.id = v.column1`;
+  }
+  return writeHead(w) + values + writeTail(w);
 }
 
 // pg returns int8 (count(*), bigserial) as strings; our counts fit in a JS number.
@@ -353,7 +358,7 @@ export function openPostgres(url: string): Engine {
     // One array parameter per column through unnest(): the statement text depends only on the
     // columns, and PostgreSQL parses 5,000 rows as 15 parameters instead of 75,000.
     async bulkWrite(trx, w, rows) {
-      if (!w.upsert && !w.returning?.length) {
+      if (!w.byId && !w.returning?.length) {
         // A plain insert: COPY, the server's own bulk path (no array literals to build and parse).
         if (rows.length === 0) return [];
         const text = `${COPY_IN}copy ${q(w.table)} (${w.columns.map(q).join(',')}) from stdin`;
@@ -366,8 +371,16 @@ export function openPostgres(url: string): Engine {
         if (!t) throw new Error(`bulk write: no column ${c} in ${w.table}`);
         return sql.raw(`::${t}[]`);
       });
-      const head = sql.raw(`${writeHead(w).replace(/ values $/, '')} select * from unnest(`);
-      const tail = sql.raw(`)${writeTail(w)}`);
+      const v = w.columns.map(q).join(',');
+      const head = sql.raw(
+        w.byId
+          ? `update ${q(w.table)} t set ${w.columns
+              .slice(1)
+              .map((c) => `${q(c)}=v.${q(c)}`)
+              .join(',')} from unnest(`
+          : `${writeHead(w).replace(/ values $/, '')} select * from unnest(`,
+      );
+      const tail = sql.raw(w.byId ? `) as v(${v}) where t.id = v.id` : `)${writeTail(w)}`);
       const out: ReturnedRow[] = [];
       for (let i = 0; i < rows.length; i += 5000) {
         const part = rows.slice(i, i + 5000);
