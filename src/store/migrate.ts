@@ -6,12 +6,14 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-leases-and-limits.js';
 import * as m0003 from './migrations/0003-server.js';
 import * as m0004 from './migrations/0004-no-change-index.js';
+import * as m0005 from './migrations/0005-hot-updates.js';
 
 const migrations = {
   '0001-initial': m0001,
   '0002-leases-and-limits': m0002,
   '0003-server': m0003,
   '0004-no-change-index': m0004,
+  '0005-hot-updates': m0005,
 };
 
 export async function migrate(engine: Engine): Promise<string[]> {

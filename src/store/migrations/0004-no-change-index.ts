@@ -8,7 +8,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Engine } from '../engine.js';
 
-const RECORD_TABLES = [
+export const RECORD_TABLES = [
   'employers',
   'contacts',
   'clients',
