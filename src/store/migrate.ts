@@ -7,6 +7,7 @@ import * as m0002 from './migrations/0002-leases-and-limits.js';
 import * as m0003 from './migrations/0003-server.js';
 import * as m0004 from './migrations/0004-no-change-index.js';
 import * as m0005 from './migrations/0005-hot-updates.js';
+import * as m0006 from './migrations/0006-accounts.js';
 
 const migrations = {
   '0001-initial': m0001,
@@ -14,6 +15,7 @@ const migrations = {
   '0003-server': m0003,
   '0004-no-change-index': m0004,
   '0005-hot-updates': m0005,
+  '0006-accounts': m0006,
 };
 
 export async function migrate(engine: Engine): Promise<string[]> {

@@ -164,6 +164,49 @@ export interface SettingTable {
   value: string;
 }
 
+export interface UserTable {
+  id: Generated<number>;
+  email: string;
+  firm_id: string | null;
+  role: string;
+  password_hash: string;
+  disabled: Generated<number>;
+  created_at: string;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: number;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface LoginFailureTable {
+  id: Generated<number>;
+  account: string;
+  address: string;
+  at: number;
+}
+
+export interface FileCommentTable {
+  id: Generated<number>;
+  firm_id: string;
+  file_id: number;
+  author: string;
+  body: string;
+  created_at: string;
+}
+
 export interface RunErrorTable {
   id: Generated<number>;
   run_id: number;
@@ -203,6 +246,11 @@ export interface Database {
   files: FileTable;
   file_chunks: FileChunkTable;
   settings: SettingTable;
+  users: UserTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  login_failures: LoginFailureTable;
+  file_comments: FileCommentTable;
   employers: RecordTable;
   contacts: RecordTable;
   clients: RecordTable;
