@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CaseportError, isCaseportError } from '../errors.js';
 import { makeFirmFolders } from '../paths.js';
 import { addFirm, type Engine, type Firm, listFirms, updateFirm } from '../store/index.js';
+import { addUser } from '../web/accounts.js';
 import { type GlobalOptions, withStore } from './context.js';
 import { runExport } from './export-command.js';
 import { runImport } from './import-command.js';
@@ -207,6 +208,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }),
     );
 
+  const user = program.command('user').description('accounts of the reports web app and API');
+  user
+    .command('add <email>')
+    .description('add a firm user (--firm F: sees that firm only) or an operator (--operator: every firm)')
+    .option('--firm <firmId>', 'the firm the user belongs to')
+    .option('--operator', 'an operator: sets up every firm')
+    .option(
+      '--password-stdin',
+      'read the password from standard input (else one is generated and printed once)',
+    )
+    .option('--json', 'print JSON')
+    .action((email: string, o) =>
+      run(async (engine) => {
+        const password = o.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
+        const r = await addUser(engine, { email, firmId: o.firm, operator: o.operator === true, password });
+        const who = r.user.role === 'operator' ? 'operator' : `user of firm ${r.user.firmId}`;
+        if (o.json) printJson({ ...r.user, password: password === undefined ? r.password : undefined });
+        else {
+          say(`added ${r.user.email}, ${who}`);
+          if (password === undefined) say(`  password (shown once, stored hashed): ${r.password}`);
+        }
+        return EXIT.ok;
+      }),
+    );
+
   const kb = program.command('kb').description('knowledge base: countries, visa types, petitions, ...');
   kb.command('list <list>')
     .description(`list a knowledge-base list (${KB_LISTS.join(', ')})`)
@@ -346,4 +372,14 @@ export async function main(argv: string[]): Promise<void> {
   }
   // Output the user asked for that could not be written (not a reader that stopped early) is a failure.
   process.exitCode = code === EXIT.ok && outputFailed() ? EXIT.failure : code;
+}
+
+/** Standard input as text (a password piped in), at most 4 KB. */
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.length > 4096) throw new CaseportError('USAGE', 'standard input: a password is at most 4 KB');
+  }
+  return text;
 }

@@ -14,12 +14,14 @@ import { makeFirmFolders, spoolFolder } from '../paths.js';
 import { addTask, listTasks } from '../schedule/tasks.js';
 import { addFirm, type Engine, findFirm, hashPassword } from '../store/index.js';
 import { FIRM_LIST_TEMPLATES } from '../templates/index.js';
+import { addUser, findUserByEmail } from '../web/accounts.js';
 import { runImport } from './import-command.js';
 import { EXIT, say } from './output.js';
 import { runServe, type ServeCommandOptions } from './serve-command.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 export const DEMO_FIRM = 'demo';
+export const DEMO_USER = 'demo@caseport.local';
 
 export interface StartOptions extends ServeCommandOptions {
   /** Set up and import, then exit instead of serving. */
@@ -60,6 +62,12 @@ export async function startDemo(engine: Engine, dataDir: string, o: StartOptions
     }
     say(`Sample files placed in ${folders.import}`);
   }
+  // A user to sign in to the reports with (created once; its password is shown only now).
+  let demoLogin: { email: string; password: string } | undefined;
+  if (!(await findUserByEmail(engine, DEMO_USER))) {
+    const { password } = await addUser(engine, { email: DEMO_USER, firmId: DEMO_FIRM });
+    demoLogin = { email: DEMO_USER, password };
+  }
   if (!(await listTasks(engine, DEMO_FIRM)).some((t) => t.onArrival)) {
     await addTask(engine, DEMO_FIRM, { kind: 'import', onArrival: true });
   }
@@ -83,6 +91,10 @@ export async function startDemo(engine: Engine, dataDir: string, o: StartOptions
     );
     say(`Processed files are in ${folders.archive}; result files for rejected rows in ${folders.results}.`);
   }
+  if (demoLogin) {
+    say('Created a user of the demo firm for the reports web app (password shown once, stored hashed):');
+    say(`  e-mail: ${demoLogin.email}   password: ${demoLogin.password}`);
+  }
   if (o.serve === false) {
     say('Next: caseport serve · caseport import <file> --firm demo · caseport --help');
     return code === EXIT.interrupted ? code : EXIT.ok;
@@ -97,9 +109,11 @@ export async function startDemo(engine: Engine, dataDir: string, o: StartOptions
       say('  sftp> put examples/import/fn_Passport_Details_import_20261120.csv');
       say(`It is processed within seconds; see the outcome with`);
       say(`  ./bin/caseport.js runs --firm ${DEMO_FIRM}          (or --view need-attention)`);
+      say(`and download result files from the Results folder (sftp> cd /Results).`);
       say(
-        `and download result files from the Results folder (sftp> cd /Results). Health: http://localhost:${httpPort}/health`,
+        `Reports: http://localhost:${httpPort}/  (sign in as ${DEMO_USER}${demoLogin ? ', password above' : ''})`,
       );
+      say(`Health: http://localhost:${httpPort}/health`);
     },
   });
 }

@@ -1,5 +1,5 @@
 // `caseport serve` and `caseport worker`: the processes of the integration server. serve runs the SFTP
-// site, a small HTTP server (/health, /metrics), the scheduler and N workers; worker runs workers only.
+// site, the HTTP server (/health, /metrics, the reports web app and API), the scheduler and N workers; worker runs workers only.
 // Both stop on close(): no new work is taken, the current batch is finished or given back, and the
 // process exits.
 import { setMaxListeners } from 'node:events';
@@ -12,6 +12,7 @@ import { type SftpServer, startSftpServer } from '../sftp/server.js';
 import type { SiteLimits } from '../sftp/site.js';
 import type { Engine } from '../store/engine.js';
 import { type FileStore, openFileStore } from '../store/file-store.js';
+import { registerWeb } from '../web/app.js';
 import { sweepWork } from '../worker/import-stage.js';
 import { Worker } from '../worker/worker.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -23,7 +24,7 @@ export interface ServeOptions {
   log: Logger;
   /** SFTP port (0: any free one); undefined: no SFTP site (worker processes). */
   sftpPort?: number;
-  /** HTTP port for /health and /metrics (0: any free one); undefined: none. */
+  /** HTTP port for /health, /metrics, the reports and the API (0: any free one); undefined: none. */
   httpPort?: number;
   host?: string;
   workers: number;
@@ -83,7 +84,7 @@ export async function serve(o: ServeOptions): Promise<Running> {
       closers.push(() => sftp!.close());
     }
     if (o.httpPort !== undefined) {
-      http = await startHttp(o, metrics);
+      http = await startHttp(o, metrics, store);
       closers.push(() => http!.close());
     }
   } catch (e) {
@@ -113,8 +114,10 @@ function minFreeBytes(): number {
   return Number.isSafeInteger(v) && v >= 0 ? v : 64 * 1024 * 1024;
 }
 
-async function startHttp(o: ServeOptions, metrics: Metrics): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+async function startHttp(o: ServeOptions, metrics: Metrics, store: FileStore): Promise<FastifyInstance> {
+  // Request ids and a bounded body; the reports app and API on the same port (src/web).
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  await registerWeb(app, { engine: o.engine, store, log: o.log });
   app.get('/health', async (_req, reply) => {
     // The data folder takes uploads and files being processed: nearly full, this node cannot work.
     const disk = await statfs(o.dataDir).catch(() => undefined);

@@ -1,0 +1,320 @@
+// The REST API under /api/v1: the reports as JSON for scripts, with an API token. Requests and responses
+// are described by JSON schemas (Fastify validates the one and serializes the other by them), and the
+// same schemas make the OpenAPI document. Every firm's route checks the firm first (scope.ts).
+import type { FastifyInstance } from 'fastify';
+import type { User } from './accounts.js';
+import { HttpError, notFound, type WebContext } from './app.js';
+import {
+  ATTENTION_STATUSES,
+  acknowledge,
+  addComment,
+  COMMENT_MAX,
+  commentsOf,
+  fileErrors,
+  fileOf,
+  needAttention,
+  resultFileOf,
+} from './reports.js';
+import { firmFor, sendStoredFile } from './scope.js';
+
+const error = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  required: ['error', 'message'],
+} as const;
+const errors = { 400: error, 401: error, 404: error } as const;
+
+const counts = {
+  type: 'object',
+  properties: {
+    total: { type: 'integer' },
+    created: { type: 'integer' },
+    updated: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    rejected: { type: 'integer' },
+  },
+} as const;
+
+const nullableString = { type: 'string', nullable: true } as const;
+const nullableInt = { type: 'integer', nullable: true } as const;
+
+const fileSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    template: nullableString,
+    status: { type: 'string', description: 'completed, incomplete, interrupted, received, queued, running' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    startedAt: nullableString,
+    finishedAt: nullableString,
+    acknowledgedAt: nullableString,
+    message: nullableString,
+    runId: nullableInt,
+    jobId: nullableInt,
+    rows: counts,
+  },
+} as const;
+
+const comment = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    author: { type: 'string' },
+    body: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const firmParams = {
+  type: 'object',
+  properties: { firm: { type: 'string', maxLength: 40 } },
+  required: ['firm'],
+} as const;
+const fileParams = {
+  type: 'object',
+  properties: { firm: { type: 'string', maxLength: 40 }, id: { type: 'integer', minimum: 1 } },
+  required: ['firm', 'id'],
+} as const;
+const paging = {
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  offset: { type: 'integer', minimum: 0, default: 0 },
+} as const;
+
+type FileParams = { firm: string; id: number };
+type Paging = { limit: number; offset: number };
+
+export async function registerApi(app: FastifyInstance, ctx: WebContext): Promise<void> {
+  const { engine } = ctx;
+  await app.register(
+    async (api) => {
+      api.addHook('preHandler', async (req) => {
+        if (!req.user) throw new HttpError(401, 'An API token is needed: Authorization: Bearer <token>');
+      });
+      const me = (u: User | undefined) => u!;
+
+      api.get(
+        '/me',
+        {
+          schema: {
+            summary: 'The caller',
+            tags: ['account'],
+            response: {
+              200: {
+                type: 'object',
+                properties: { email: { type: 'string' }, role: { type: 'string' }, firmId: nullableString },
+              },
+              401: error,
+            },
+          },
+        },
+        async (req) => {
+          const u = me(req.user);
+          return { email: u.email, role: u.role, firmId: u.firmId };
+        },
+      );
+
+      api.get<{
+        Params: { firm: string };
+        Querystring: Paging & {
+          template?: string;
+          status?: string;
+          from?: string;
+          to?: string;
+          acknowledged?: boolean;
+        };
+      }>(
+        '/firms/:firm/attention',
+        {
+          schema: {
+            summary: 'Need Attention: Interrupted and Incomplete files not yet acknowledged, newest first',
+            tags: ['reports'],
+            params: firmParams,
+            querystring: {
+              type: 'object',
+              properties: {
+                template: { type: 'string', maxLength: 100 },
+                status: { type: 'string', enum: [...ATTENTION_STATUSES] },
+                from: { type: 'string', format: 'date', description: 'received on or after (UTC day)' },
+                to: { type: 'string', format: 'date', description: 'received on or before (UTC day)' },
+                acknowledged: { type: 'boolean', default: false, description: 'include acknowledged files' },
+                ...paging,
+              },
+              additionalProperties: false,
+            },
+            response: {
+              200: {
+                type: 'object',
+                properties: { total: { type: 'integer' }, files: { type: 'array', items: fileSummary } },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const firm = await firmFor(engine, me(req.user), req.params.firm);
+          const { limit, offset, ...filter } = req.query;
+          return needAttention(engine, firm.id, filter, { limit, offset });
+        },
+      );
+
+      const fileOr404 = async (user: User | undefined, p: FileParams) => {
+        const firm = await firmFor(engine, me(user), p.firm);
+        const file = await fileOf(engine, firm.id, p.id);
+        if (!file) throw notFound('No such file');
+        return { firm, file };
+      };
+
+      api.get<{ Params: FileParams }>(
+        '/firms/:firm/files/:id',
+        {
+          schema: {
+            summary: 'An import file: status, times, counts and its result file',
+            tags: ['reports'],
+            params: fileParams,
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  ...fileSummary.properties,
+                  resultFile: {
+                    type: 'object',
+                    nullable: true,
+                    properties: { name: { type: 'string' }, size: { type: 'integer' } },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          const result = await resultFileOf(engine, firm.id, file.id);
+          return { ...file, resultFile: result ? { name: result.name, size: Number(result.size) } : null };
+        },
+      );
+
+      api.get<{ Params: FileParams; Querystring: Paging }>(
+        '/firms/:firm/files/:id/errors',
+        {
+          schema: {
+            summary: "A page of a file's rejected rows: row, column, value and message, in row order",
+            tags: ['reports'],
+            params: fileParams,
+            querystring: { type: 'object', properties: { ...paging }, additionalProperties: false },
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  total: { type: 'integer' },
+                  errors: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        row: { type: 'integer' },
+                        column: { type: 'string' },
+                        value: nullableString,
+                        message: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          return fileErrors(engine, firm.id, file, req.query);
+        },
+      );
+
+      api.get<{ Params: FileParams }>(
+        '/firms/:firm/files/:id/result',
+        {
+          schema: {
+            summary: 'Download the result file (the rejected rows with an error column)',
+            tags: ['reports'],
+            params: fileParams,
+            produces: ['text/csv'],
+            response: { 200: { type: 'string', description: 'the CSV file' }, ...errors },
+          },
+        },
+        async (req, reply) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          const result = await resultFileOf(engine, firm.id, file.id);
+          if (!result) throw notFound('The file has no result file');
+          return sendStoredFile(ctx, reply, result);
+        },
+      );
+
+      api.get<{ Params: FileParams }>(
+        '/firms/:firm/files/:id/comments',
+        {
+          schema: {
+            summary: "A file's comments, oldest first",
+            tags: ['reports'],
+            params: fileParams,
+            response: {
+              200: { type: 'object', properties: { comments: { type: 'array', items: comment } } },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          return { comments: await commentsOf(engine, firm.id, file.id) };
+        },
+      );
+
+      api.post<{ Params: FileParams; Body: { body: string } }>(
+        '/firms/:firm/files/:id/comments',
+        {
+          schema: {
+            summary: 'Add a comment to a file (kept with its author and time)',
+            tags: ['reports'],
+            params: fileParams,
+            body: {
+              type: 'object',
+              properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX } },
+              required: ['body'],
+              additionalProperties: false,
+            },
+            response: { 201: comment, ...errors },
+          },
+        },
+        async (req, reply) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          const text = req.body.body.trim();
+          if (!text) throw new HttpError(400, 'body: a comment cannot be blank');
+          const added = await addComment(engine, firm.id, file.id, me(req.user).email, text);
+          if (!added) throw notFound('No such file');
+          return reply.code(201).send(added);
+        },
+      );
+
+      api.post<{ Params: FileParams }>(
+        '/firms/:firm/files/:id/acknowledge',
+        {
+          schema: {
+            summary:
+              'Acknowledge an Interrupted or Incomplete file: it leaves Need Attention and stays findable',
+            tags: ['reports'],
+            params: fileParams,
+            response: { 200: fileSummary, ...errors },
+          },
+        },
+        async (req) => {
+          const { firm, file } = await fileOr404(req.user, req.params);
+          const after = await acknowledge(engine, firm.id, file.id);
+          if (!after) throw notFound('No such file');
+          return after;
+        },
+      );
+    },
+    { prefix: '/api/v1' },
+  );
+}

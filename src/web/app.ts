@@ -1,0 +1,219 @@
+// The reports web app and REST API on the server's HTTP port. Pages are rendered on the server (no
+// script is needed to use them); the API under /api/v1 answers JSON, validated by JSON schemas, and
+// documents itself (OpenAPI at /api/openapi.json, browsable at /api/docs). Pages are signed in with a
+// session cookie (HttpOnly, SameSite) and every form carries a CSRF token; the API takes API tokens
+// (Authorization: Bearer), which a browser never sends by itself. Every firm's route checks the firm
+// against the caller: another firm's anything is 404.
+import { randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Engine } from '../store/engine.js';
+import type { FileStore } from '../store/file-store.js';
+import { login, logout, SESSION_IDLE_MS, sessionUser, tokenUser, type User } from './accounts.js';
+import { registerApi } from './api.js';
+import type { Html } from './html.js';
+import { errorPage, loginPage, type PageContext, STYLES } from './layout.js';
+import { registerPages } from './pages.js';
+
+export interface WebContext {
+  engine: Engine;
+  store: FileStore;
+  log?: Logger;
+}
+
+export const SESSION_COOKIE = 'caseport_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: User;
+  }
+}
+
+/** A secret kept in the store for every node (cookie signing, CSRF tokens), made by the first to start. */
+async function sharedSecret(engine: Engine, name: string): Promise<string> {
+  const read = () =>
+    engine.db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
+  const found = await read();
+  if (found) return found.value;
+  await engine.db
+    .insertInto('settings')
+    .values({ name, value: randomBytes(32).toString('base64url') })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  return (await read())!.value;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+export const notFound = (what = 'No such page') => new HttpError(404, what);
+
+export function sendHtml(reply: FastifyReply, body: Html, status = 200) {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'same-origin')
+    .header('cache-control', 'no-store')
+    .send(body.text);
+}
+
+/** A CSRF token for the forms of a page, good only with the request's session (or none, to sign in). */
+export function csrfToken(req: FastifyRequest, reply: FastifyReply): string {
+  return reply.generateCsrf({ userInfo: req.cookies[SESSION_COOKIE] || 'no-session' });
+}
+
+/** The signed-in user of a page request, and a CSRF token for its forms. */
+export async function pageContext(req: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
+  if (!req.user) throw new HttpError(401, 'Sign in first');
+  return { user: req.user, csrf: csrfToken(req, reply) };
+}
+
+export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promise<void> {
+  const secret = await sharedSecret(ctx.engine, 'web_secret');
+  const secureCookies = process.env.CASEPORT_SECURE_COOKIES === '1';
+  await app.register(fastifyCookie, { secret });
+  await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+  await app.register(fastifyCsrf, {
+    cookieKey: 'caseport_csrf',
+    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, signed: true, secure: secureCookies },
+    // A token is good only with the session it was made for (no cookie tossing across sessions).
+    getUserInfo: (req: FastifyRequest) => req.cookies[SESSION_COOKIE] || 'no-session',
+    csrfOpts: { hmacKey: secret },
+    getToken: (req: FastifyRequest) => {
+      const b = req.body as Record<string, unknown> | undefined;
+      const t = b && typeof b === 'object' ? b._csrf : undefined;
+      return typeof t === 'string' ? t : (req.headers['x-csrf-token'] as string | undefined);
+    },
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Caseport API',
+        version: '1',
+        description:
+          "Reports of a firm's integration: files that need attention, their errors, comments and " +
+          'acknowledgement, completed and upcoming runs, tasks, billing, templates and records. ' +
+          'Authenticate with an API token: `Authorization: Bearer <token>` (create one on your account page).',
+      },
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ token: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Who is asking: a session cookie (pages) or an API token (API).
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/v1/')) {
+      const auth = req.headers.authorization;
+      const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+      req.user = await tokenUser(ctx.engine, m?.[1]);
+    } else if (req.cookies[SESSION_COOKIE]) {
+      req.user = await sessionUser(ctx.engine, req.cookies[SESSION_COOKIE]);
+    }
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    if (req.url.startsWith('/api/'))
+      return reply.code(404).send({ error: 'not_found', message: 'No such resource' });
+    const ctx2 = req.user ? await pageContext(req, reply) : undefined;
+    return sendHtml(reply, errorPage(ctx2, 404, 'There is no such page.'), 404);
+  });
+
+  app.setErrorHandler(
+    async (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+      const api = req.url.startsWith('/api/');
+      let status = err instanceof HttpError ? err.status : (err.statusCode ?? 500);
+      let message = err.message;
+      if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
+        status = 403;
+        message = 'The form has expired or did not come from this site: reload the page and try again.';
+      } else if (status >= 500) {
+        ctx.log?.error({ err, url: req.url }, 'web request failed');
+        message = 'Something went wrong on our side. Try again; if it persists, tell your operator.';
+      }
+      if (api) {
+        const error =
+          status === 400
+            ? 'bad_request'
+            : status === 401
+              ? 'unauthorized'
+              : status === 403
+                ? 'forbidden'
+                : status === 404
+                  ? 'not_found'
+                  : 'error';
+        return reply.code(status).send({ error, message });
+      }
+      if (status === 401) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+      const ctx2 = req.user ? { user: req.user, csrf: csrfToken(req, reply) } : undefined;
+      return sendHtml(reply, errorPage(ctx2, status, message), status);
+    },
+  );
+
+  app.get('/assets/app.css', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .send(STYLES),
+  );
+
+  app.get('/login', { schema: { hide: true } }, async (req, reply) => {
+    if (req.user) return reply.redirect('/', 303);
+    return sendHtml(reply, loginPage({ csrf: csrfToken(req, reply) }));
+  });
+
+  app.post('/login', { schema: { hide: true }, preHandler: app.csrfProtection }, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const email = typeof b.email === 'string' ? b.email : '';
+    const password = typeof b.password === 'string' ? b.password : '';
+    const r = await login(ctx.engine, email, password, req.ip);
+    if (!r.ok) {
+      const error =
+        r.reason === 'throttled'
+          ? `Too many failed sign-ins. Try again in ${Math.ceil((r.retryAfterS ?? 60) / 60)} minute(s).`
+          : 'That e-mail and password do not match an account.';
+      if (r.retryAfterS) reply.header('retry-after', String(r.retryAfterS));
+      return sendHtml(
+        reply,
+        loginPage({ csrf: csrfToken(req, reply), error, email }),
+        r.reason === 'throttled' ? 429 : 401,
+      );
+    }
+    reply.setCookie(SESSION_COOKIE, r.session, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: secureCookies,
+      maxAge: Math.floor(SESSION_IDLE_MS / 1000),
+    });
+    const q = req.query as Record<string, string | undefined>;
+    const next = typeof q.next === 'string' && /^\/(?!\/)/.test(q.next) ? q.next : '/';
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/logout', { schema: { hide: true }, preHandler: app.csrfProtection }, async (req, reply) => {
+    await logout(ctx.engine, req.cookies[SESSION_COOKIE]);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  await registerPages(app, ctx);
+  await registerApi(app, ctx);
+}

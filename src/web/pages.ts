@@ -1,0 +1,250 @@
+// The server-rendered pages: Need Attention, a file (its errors, result file, comments, acknowledgement),
+// the firms (operators) and the account (API tokens). Each firm's page checks the firm first (scope.ts).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listFirms } from '../store/firms.js';
+import { IMPORT_TEMPLATES } from '../templates/index.js';
+import { createApiToken, listApiTokens, revokeApiToken } from './accounts.js';
+import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
+import { html } from './html.js';
+import { duration, empty, num, page, pager, statusBadge, when } from './layout.js';
+import {
+  ATTENTION_STATUSES,
+  acknowledge,
+  addComment,
+  COMMENT_MAX,
+  commentsOf,
+  fileErrors,
+  fileOf,
+  needAttention,
+  resultFileOf,
+} from './reports.js';
+import { firmFor, intParam, sendStoredFile } from './scope.js';
+
+const PAGE_SIZE = 50;
+const ERRORS_PAGE_SIZE = 100;
+
+type Params = { firm: string; id?: string };
+type Query = Record<string, string | undefined>;
+
+export async function registerPages(app: FastifyInstance, ctx: WebContext): Promise<void> {
+  const { engine } = ctx;
+  const hide = { schema: { hide: true } };
+  const signedIn = async (req: FastifyRequest) => {
+    if (!req.user) throw new HttpError(401, 'Sign in first');
+    return req.user;
+  };
+
+  app.get('/', hide, async (req, reply) => {
+    const user = await signedIn(req);
+    if (user.firmId) return reply.redirect(`/f/${encodeURIComponent(user.firmId)}/attention`, 303);
+    return reply.redirect('/firms', 303);
+  });
+
+  app.get('/firms', hide, async (req, reply) => {
+    const user = await signedIn(req);
+    if (user.role !== 'operator') throw notFound();
+    const c = await pageContext(req, reply);
+    const firms = await listFirms(engine);
+    const body =
+      firms.length === 0
+        ? empty('There are no firms yet.', html`Add one with <code>caseport firm add</code>.`)
+        : html`<table><thead><tr><th>Firm</th><th>Name</th><th>Time zone</th><th class="n">Allowance</th></tr></thead><tbody>
+${firms.map(
+  (
+    f,
+  ) => html`<tr><td><a href="/f/${encodeURIComponent(f.id)}/attention">${f.id}</a></td><td>${f.name}</td><td>${f.timezone}</td>
+<td class="n">${f.recordLimit === null ? 'unlimited' : num(f.recordLimit)}</td></tr>`,
+)}</tbody></table>`;
+    return sendHtml(reply, page(c, 'Firms', 'firms', body));
+  });
+
+  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/attention', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const c = { ...(await pageContext(req, reply)), firm };
+    const q = req.query;
+    const pageNo = Math.max(1, intParam(q.page) ?? 1);
+    const filter = {
+      template: q.template || undefined,
+      status: q.status || undefined,
+      from: q.from || undefined,
+      to: q.to || undefined,
+      acknowledged: q.acknowledged === '1',
+    };
+    const { files, total } = await needAttention(engine, firm.id, filter, {
+      limit: PAGE_SIZE,
+      offset: (pageNo - 1) * PAGE_SIZE,
+    });
+    const base = `/f/${encodeURIComponent(firm.id)}`;
+    const filters = html`<form class="filters" method="get" action="${base}/attention" role="search">
+  <label>Template <select name="template"><option value="">Any</option>${IMPORT_TEMPLATES.map(
+    (t) =>
+      html`<option value="${t.name}" ${filter.template === t.name ? html`selected` : ''}>${t.name}</option>`,
+  )}</select></label>
+  <label>Status <select name="status"><option value="">Interrupted or Incomplete</option>${ATTENTION_STATUSES.map(
+    (s) =>
+      html`<option value="${s}" ${filter.status === s ? html`selected` : ''}>${s[0].toUpperCase() + s.slice(1)}</option>`,
+  )}</select></label>
+  <label>Received from <input type="date" name="from" value="${filter.from ?? ''}"></label>
+  <label>to <input type="date" name="to" value="${filter.to ?? ''}"></label>
+  <label><span><input type="checkbox" name="acknowledged" value="1" ${filter.acknowledged ? html`checked` : ''}> include acknowledged</span></label>
+  <button type="submit">Filter</button>
+</form>`;
+    const table =
+      files.length === 0
+        ? empty(
+            total === 0 && !filter.template && !filter.status && !filter.from && !filter.to
+              ? 'Nothing needs attention: every file was processed completely.'
+              : 'No files match these filters.',
+          )
+        : html`<table><thead><tr><th>File</th><th>Template</th><th>Status</th><th>Received</th><th>Finished</th>
+<th class="n">Rows</th><th class="n">Created</th><th class="n">Updated</th><th class="n">Rejected</th></tr></thead><tbody>
+${files.map(
+  (
+    f,
+  ) => html`<tr><td><a href="${base}/files/${f.id}">${f.name}</a>${f.acknowledgedAt ? html` <span class="muted">(acknowledged)</span>` : ''}</td>
+<td>${f.template ?? '—'}</td><td>${statusBadge(f.status)}</td><td>${when(f.receivedAt, firm.timezone)}</td>
+<td>${when(f.finishedAt, firm.timezone)}</td><td class="n">${num(f.rows.total)}</td><td class="n">${num(f.rows.created)}</td>
+<td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
+)}</tbody></table>`;
+    const body = html`<p class="muted">Interrupted and Incomplete files, newest first. Open one to review its errors, download its
+result file, comment, and acknowledge it.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
+    return sendHtml(reply, page(c, 'Need attention', 'attention', body));
+  });
+
+  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/files/:id', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
+    if (!file) throw notFound('There is no such file.');
+    const c = { ...(await pageContext(req, reply)), firm };
+    const pageNo = Math.max(1, intParam(req.query.page) ?? 1);
+    const [errors, result, comments] = await Promise.all([
+      fileErrors(engine, firm.id, file, { limit: ERRORS_PAGE_SIZE, offset: (pageNo - 1) * ERRORS_PAGE_SIZE }),
+      resultFileOf(engine, firm.id, file.id),
+      commentsOf(engine, firm.id, file.id),
+    ]);
+    const base = `/f/${encodeURIComponent(firm.id)}/files/${file.id}`;
+    const needs = (ATTENTION_STATUSES as readonly string[]).includes(file.status);
+    const facts = html`<div class="card"><dl class="facts">
+<dt>Status</dt><dd>${statusBadge(file.status)} ${file.acknowledgedAt ? html`<span class="muted">acknowledged ${when(file.acknowledgedAt, firm.timezone)}</span>` : ''}</dd>
+<dt>Template</dt><dd>${file.template ?? '—'}</dd>
+<dt>Received</dt><dd>${when(file.receivedAt, firm.timezone)}</dd>
+<dt>Started</dt><dd>${when(file.startedAt, firm.timezone)}</dd>
+<dt>Finished</dt><dd>${when(file.finishedAt, firm.timezone)} <span class="muted">(${duration(file.startedAt, file.finishedAt)})</span></dd>
+<dt>Rows</dt><dd>${num(file.rows.total)} in all: ${num(file.rows.created)} created, ${num(file.rows.updated)} updated,
+${num(file.rows.unchanged)} unchanged, ${num(file.rows.rejected)} rejected</dd>
+${file.message ? html`<dt>Message</dt><dd>${file.message}</dd>` : ''}
+</dl>
+<div class="actions">
+${result ? html`<a href="${base}/result" download>Download the result file (${result.name})</a>` : html`<span class="muted">No result file: no row was rejected.</span>`}
+${
+  needs && !file.acknowledgedAt
+    ? html`<form method="post" action="${base}/acknowledge" class="inline"><input type="hidden" name="_csrf" value="${c.csrf}">
+<button type="submit" class="primary">Acknowledge</button></form>`
+    : ''
+}
+</div></div>`;
+    const errorTable =
+      errors.total === 0
+        ? empty(
+            file.status === 'interrupted'
+              ? 'The file stopped before any row was rejected.'
+              : 'No row was rejected.',
+          )
+        : html`<table><thead><tr><th class="n">Row</th><th>Column</th><th>Value</th><th>Problem</th></tr></thead><tbody>
+${errors.errors.map(
+  (e) =>
+    html`<tr><td class="n">${num(e.row)}</td><td>${e.column}</td><td><code>${e.value ?? ''}</code></td><td>${e.message}</td></tr>`,
+)}</tbody></table>${pager(base, {}, pageNo, ERRORS_PAGE_SIZE, errors.total)}`;
+    const commentList = html`<div class="card"><h2>Comments</h2>
+${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments.map((m) => html`<div class="comment"><strong>${m.author}</strong> <span class="muted">${when(m.createdAt, firm.timezone)}</span><br>${m.body}</div>`)}
+<form method="post" action="${base}/comments" class="stack"><input type="hidden" name="_csrf" value="${c.csrf}">
+<label>Add a comment <textarea name="body" maxlength="${COMMENT_MAX}" required></textarea></label>
+<button type="submit">Add comment</button></form></div>`;
+    const body = html`<p><a href="/f/${encodeURIComponent(firm.id)}/attention">← Need attention</a></p>
+<div class="cols"><div>${facts}<h2>Errors (${num(errors.total)})</h2>${errorTable}</div><div>${commentList}</div></div>`;
+    return sendHtml(reply, page(c, file.name, 'file', body));
+  });
+
+  app.get<{ Params: Params }>('/f/:firm/files/:id/result', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const id = intParam(req.params.id) ?? -1;
+    const result = (await fileOf(engine, firm.id, id)) && (await resultFileOf(engine, firm.id, id));
+    if (!result) throw notFound('There is no result file for this file.');
+    return sendStoredFile(ctx, reply, result);
+  });
+
+  app.post<{ Params: Params }>(
+    '/f/:firm/files/:id/comments',
+    { ...hide, preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const user = await signedIn(req);
+      const firm = await firmFor(engine, user, req.params.firm);
+      const body = String((req.body as Record<string, unknown> | undefined)?.body ?? '').trim();
+      const id = intParam(req.params.id) ?? -1;
+      if (!body) return reply.redirect(`/f/${encodeURIComponent(firm.id)}/files/${id}`, 303);
+      if (body.length > COMMENT_MAX)
+        throw new HttpError(400, `A comment has at most ${COMMENT_MAX} characters.`);
+      const added = await addComment(engine, firm.id, id, user.email, body);
+      if (!added) throw notFound('There is no such file.');
+      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/files/${id}`, 303);
+    },
+  );
+
+  app.post<{ Params: Params }>(
+    '/f/:firm/files/:id/acknowledge',
+    { ...hide, preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+      const id = intParam(req.params.id) ?? -1;
+      if (!(await acknowledge(engine, firm.id, id))) throw notFound('There is no such file.');
+      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/attention`, 303);
+    },
+  );
+
+  const accountPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    created?: { name: string; token: string },
+  ) => {
+    const user = await signedIn(req);
+    const c = await pageContext(req, reply);
+    const tokens = await listApiTokens(engine, user);
+    const body = html`<div class="card"><dl class="facts"><dt>E-mail</dt><dd>${user.email}</dd>
+<dt>Role</dt><dd>${user.role === 'operator' ? 'Operator (every firm)' : html`Firm user of <a href="/f/${encodeURIComponent(user.firmId!)}/attention">${user.firmId}</a>`}</dd></dl></div>
+<h2>API tokens</h2>
+<p class="muted">Scripts call the <a href="/api/docs">REST API</a> with <code>Authorization: Bearer &lt;token&gt;</code>. A token acts as you.</p>
+${created ? html`<p class="notice" role="status">Token “${created.name}” created. Copy it now: it is not shown again.<br><code id="new-token">${created.token}</code></p>` : ''}
+${
+  tokens.length === 0
+    ? empty('You have no API tokens.')
+    : html`<table><thead><tr><th>Name</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody>${tokens.map(
+        (
+          t,
+        ) => html`<tr><td>${t.name}</td><td>${when(t.createdAt, 'UTC')}</td><td>${when(t.lastUsedAt, 'UTC')}</td>
+<td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${c.csrf}"><button type="submit">Revoke</button></form></td></tr>`,
+      )}</tbody></table>`
+}
+<form method="post" action="/account/tokens" class="stack card"><input type="hidden" name="_csrf" value="${c.csrf}">
+<label>New token name <input name="name" maxlength="100" required placeholder="nightly HR script"></label>
+<button type="submit" class="primary">Create token</button></form>`;
+    return sendHtml(reply, page(c, 'Your account', 'account', body));
+  };
+
+  app.get('/account', hide, (req, reply) => accountPage(req, reply));
+  app.post('/account/tokens', { ...hide, preHandler: app.csrfProtection }, async (req, reply) => {
+    const user = await signedIn(req);
+    const name = String((req.body as Record<string, unknown> | undefined)?.name ?? '');
+    const created = await createApiToken(engine, user, name);
+    return accountPage(req, reply, created);
+  });
+  app.post<{ Params: { id: string } }>(
+    '/account/tokens/:id/revoke',
+    { ...hide, preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const user = await signedIn(req);
+      if (!(await revokeApiToken(engine, user, intParam(req.params.id) ?? -1)))
+        throw notFound('There is no such token.');
+      return reply.redirect('/account', 303);
+    },
+  );
+}

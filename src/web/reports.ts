@@ -1,0 +1,240 @@
+// What the reports show, read from the ledger, every query scoped by the firm: a file, run, error,
+// comment or download of another firm is "not found", never "forbidden" (ids are not secrets, and a
+// different answer would say that the id exists).
+import type { Engine } from '../store/engine.js';
+
+export const ATTENTION_STATUSES = ['incomplete', 'interrupted'] as const;
+
+export interface FileFilter {
+  template?: string;
+  status?: string;
+  /** Received on or after this day (YYYY-MM-DD, UTC). */
+  from?: string;
+  /** Received on or before this day (YYYY-MM-DD, UTC). */
+  to?: string;
+  /** Acknowledged files too (they leave Need Attention and stay findable). */
+  acknowledged?: boolean;
+}
+
+export interface FileSummary {
+  id: number;
+  name: string;
+  template: string | null;
+  status: string;
+  receivedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  acknowledgedAt: string | null;
+  message: string | null;
+  runId: number | null;
+  jobId: number | null;
+  rows: { total: number; created: number; updated: number; unchanged: number; rejected: number };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function summaryQuery(engine: Engine, firmId: string) {
+  return engine.db
+    .selectFrom('files')
+    .leftJoin('runs', 'runs.id', 'files.run_id')
+    .select([
+      'files.id',
+      'files.name',
+      'files.template',
+      'files.status',
+      'files.received_at',
+      'files.started_at',
+      'files.finished_at',
+      'files.acknowledged_at',
+      'files.message',
+      'files.run_id',
+      'files.job_id',
+      'runs.rows_total',
+      'runs.rows_created',
+      'runs.rows_updated',
+      'runs.rows_unchanged',
+      'runs.rows_rejected',
+    ])
+    .where('files.firm_id', '=', firmId)
+    .where('files.folder', '=', 'Import');
+}
+
+type SummaryRow = Awaited<ReturnType<ReturnType<typeof summaryQuery>['execute']>>[number];
+
+function toSummary(r: SummaryRow): FileSummary {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    template: r.template,
+    status: r.status,
+    receivedAt: r.received_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    acknowledgedAt: r.acknowledged_at,
+    message: r.message,
+    runId: r.run_id,
+    jobId: r.job_id,
+    rows: {
+      total: r.rows_total ?? 0,
+      created: r.rows_created ?? 0,
+      updated: r.rows_updated ?? 0,
+      unchanged: r.rows_unchanged ?? 0,
+      rejected: r.rows_rejected ?? 0,
+    },
+  };
+}
+
+/** Interrupted and Incomplete files not yet acknowledged (or all of them), newest first. */
+export async function needAttention(
+  engine: Engine,
+  firmId: string,
+  f: FileFilter,
+  page: { limit: number; offset: number },
+): Promise<{ files: FileSummary[]; total: number }> {
+  let q = summaryQuery(engine, firmId);
+  const statuses =
+    f.status && (ATTENTION_STATUSES as readonly string[]).includes(f.status)
+      ? [f.status]
+      : [...ATTENTION_STATUSES];
+  q = q.where('files.status', 'in', statuses);
+  if (!f.acknowledged) q = q.where('files.acknowledged_at', 'is', null);
+  if (f.template) q = q.where('files.template', '=', f.template);
+  if (f.from && DAY.test(f.from)) q = q.where('files.received_at', '>=', `${f.from}T00:00:00.000Z`);
+  if (f.to && DAY.test(f.to)) q = q.where('files.received_at', '<=', `${f.to}T23:59:59.999Z`);
+  const total = await q
+    .clearSelect()
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const rows = await q.orderBy('files.id', 'desc').limit(page.limit).offset(page.offset).execute();
+  return { files: rows.map(toSummary), total: Number(total.n) };
+}
+
+/** One import file of the firm, or undefined. */
+export async function fileOf(engine: Engine, firmId: string, id: number): Promise<FileSummary | undefined> {
+  if (!Number.isSafeInteger(id)) return undefined;
+  const r = await summaryQuery(engine, firmId).where('files.id', '=', id).executeTakeFirst();
+  return r && toSummary(r);
+}
+
+export interface RowErrorView {
+  row: number;
+  column: string;
+  value: string | null;
+  message: string;
+}
+
+/** A page of a file's rejected rows' problems, in row order, and how many there are in all. */
+export async function fileErrors(
+  engine: Engine,
+  firmId: string,
+  file: FileSummary,
+  page: { limit: number; offset: number },
+): Promise<{ errors: RowErrorView[]; total: number }> {
+  if (file.runId === null) return { errors: [], total: 0 };
+  const base = engine.db
+    .selectFrom('run_errors')
+    .where('run_id', '=', file.runId)
+    .where('firm_id', '=', firmId);
+  const [count, rows] = await Promise.all([
+    base.select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .select(['row_number', 'column_name', 'value', 'message'])
+      .orderBy('row_number')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+  ]);
+  return {
+    total: Number(count.n),
+    errors: rows.map((r) => ({
+      row: r.row_number,
+      column: r.column_name,
+      value: r.value,
+      message: r.message,
+    })),
+  };
+}
+
+/** The result file (the rejected rows with their errors) of an import file, if it has one. */
+export async function resultFileOf(engine: Engine, firmId: string, fileId: number) {
+  return engine.db
+    .selectFrom('files')
+    .select(['id', 'name', 'size', 'content_key'])
+    .where('firm_id', '=', firmId)
+    .where('folder', '=', 'Results')
+    .where('source_file_id', '=', fileId)
+    .where('status', '=', 'ready')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+}
+
+export interface CommentView {
+  id: number;
+  author: string;
+  body: string;
+  createdAt: string;
+}
+
+export async function commentsOf(engine: Engine, firmId: string, fileId: number): Promise<CommentView[]> {
+  const rows = await engine.db
+    .selectFrom('file_comments')
+    .select(['id', 'author', 'body', 'created_at'])
+    .where('firm_id', '=', firmId)
+    .where('file_id', '=', fileId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), author: r.author, body: r.body, createdAt: r.created_at }));
+}
+
+export const COMMENT_MAX = 4000;
+
+/** Adds a comment to a file of the firm: undefined if the firm has no such file. */
+export async function addComment(
+  engine: Engine,
+  firmId: string,
+  fileId: number,
+  author: string,
+  body: string,
+): Promise<CommentView | undefined> {
+  if (!(await fileOf(engine, firmId, fileId))) return undefined;
+  const createdAt = new Date().toISOString();
+  const r = await engine.db
+    .insertInto('file_comments')
+    .values({ firm_id: firmId, file_id: fileId, author, body, created_at: createdAt })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: Number(r.id), author, body, createdAt };
+}
+
+/**
+ * Acknowledges an Interrupted or Incomplete file: it leaves Need Attention and stays findable. Undefined
+ * if the firm has no such file; the file as it is otherwise (acknowledging twice keeps the first time).
+ */
+export async function acknowledge(
+  engine: Engine,
+  firmId: string,
+  fileId: number,
+): Promise<FileSummary | undefined> {
+  const file = await fileOf(engine, firmId, fileId);
+  if (!file) return undefined;
+  if ((ATTENTION_STATUSES as readonly string[]).includes(file.status) && !file.acknowledgedAt) {
+    const at = new Date().toISOString();
+    await engine.db
+      .updateTable('files')
+      .set({ acknowledged_at: at })
+      .where('id', '=', fileId)
+      .where('firm_id', '=', firmId)
+      .where('acknowledged_at', 'is', null)
+      .execute();
+    if (file.runId !== null) {
+      await engine.db
+        .updateTable('runs')
+        .set({ acknowledged_at: at })
+        .where('id', '=', file.runId)
+        .where('firm_id', '=', firmId)
+        .execute();
+    }
+  }
+  return fileOf(engine, firmId, fileId);
+}

@@ -1,0 +1,45 @@
+// Who may see which firm: a firm user their own, an operator any that exists. Anything else is 404,
+// the same answer as for a firm that does not exist.
+import type { FastifyReply } from 'fastify';
+import type { Engine } from '../store/engine.js';
+import { type Firm, findFirm } from '../store/firms.js';
+import type { User } from './accounts.js';
+import { notFound, type WebContext } from './app.js';
+
+export async function firmFor(engine: Engine, user: User, firmId: string): Promise<Firm> {
+  if (user.role !== 'operator' && user.firmId !== firmId) throw notFound();
+  const firm = await findFirm(engine, firmId);
+  if (!firm) throw notFound();
+  return firm;
+}
+
+/** A positive integer from a path or query parameter, or undefined. */
+export function intParam(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) return undefined;
+  const n = Number(v);
+  return n > 0 ? n : undefined;
+}
+
+/** Sends a file of the store as a download, under its own name. */
+export function sendStoredFile(
+  ctx: WebContext,
+  reply: FastifyReply,
+  f: { name: string; size: number; content_key: string | null },
+) {
+  if (!f.content_key) throw notFound('The file has no content any more.');
+  const ascii = f.name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return reply
+    .header(
+      'content-type',
+      f.name.toLowerCase().endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+    )
+    .header('content-length', String(f.size))
+    .header(
+      'content-disposition',
+      `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(f.name)}`,
+    )
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', 'no-store')
+    .send(ctx.store.read(f.content_key));
+}

@@ -1,0 +1,304 @@
+// The reports web app and API on both engines, against the real server (serve() with a worker and its
+// HTTP port): signing in, Need Attention, a file's errors, result file, comments and acknowledgement,
+// API tokens; and what must be refused: no session, no CSRF token, too many failed sign-ins, another
+// firm's anything (404, the same as an id that does not exist), an operator's page for a firm user.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { receiveFile } from '../src/ledger/files.js';
+import { addTask } from '../src/schedule/tasks.js';
+import { type Running, serve } from '../src/server/serve.js';
+import { addFirm } from '../src/store/index.js';
+import { addUser } from '../src/web/accounts.js';
+import { header, rowOf, templateNamed } from './fixtures.js';
+import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
+import { api, Browser, csrfOf } from './web-client.js';
+
+const employers = templateNamed('company_Details_import');
+const log = pino({ level: 'silent' });
+const PASSWORD = 'correct horse battery';
+
+for (const kind of ENGINES) {
+  describe(`reports web app and API (${kind})`, () => {
+    let s: TestStore;
+    let server: Running;
+    let base: string;
+    const dir = tempDir();
+    const files: Record<string, number> = {};
+
+    /** Uploads a file with one good and `bad` rejected rows to a firm; waits for its final status. */
+    async function incompleteFile(firmId: string, name: string, bad = 1) {
+      const rows = [rowOf(employers, { EmployerID: `${firmId.toUpperCase()}1` })];
+      for (let i = 0; i < bad; i++) rows.push(rowOf(employers, { EmployerID: `B${i}`, FEIN: `bad-${i}` }));
+      const f = await receiveFile(s.engine, server.store, {
+        firmId,
+        name,
+        localPath: writeCsv(dir, `${firmId}-${name}`, [header(employers), ...rows]),
+      });
+      for (let i = 0; i < 400; i++) {
+        const row = await s.engine.db
+          .selectFrom('files')
+          .select('status')
+          .where('id', '=', f.id)
+          .executeTakeFirstOrThrow();
+        if (['completed', 'incomplete', 'interrupted'].includes(row.status)) return Number(f.id);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${name} was not processed`);
+    }
+
+    before(async () => {
+      s = await openTestStore(kind);
+      for (const id of ['acme', 'beta']) {
+        await addFirm(s.engine, { id, name: id === 'acme' ? 'Acme Corp' : 'Beta LLP' });
+        await addTask(s.engine, id, { kind: 'import', onArrival: true });
+      }
+      await addUser(s.engine, { email: 'ann@acme.example', firmId: 'acme', password: PASSWORD });
+      await addUser(s.engine, { email: 'bob@beta.example', firmId: 'beta', password: PASSWORD });
+      await addUser(s.engine, { email: 'ops@caseport.example', operator: true, password: PASSWORD });
+      server = await serve({
+        engine: s.engine,
+        dataDir: s.dataDir,
+        log,
+        httpPort: 0,
+        host: '127.0.0.1',
+        workers: 1,
+        scheduler: false,
+        pollMs: 50,
+      });
+      base = `http://127.0.0.1:${server.httpPort}`;
+      files.acme = await incompleteFile('acme', 'company_Details_import_20261120.csv', 3);
+      files.beta = await incompleteFile('beta', 'company_Details_import_20261121.csv');
+    });
+    after(async () => {
+      await server?.close();
+      await s?.cleanup();
+    });
+
+    const signedIn = async (email: string) => {
+      const b = new Browser(base);
+      const r = await b.login(email, PASSWORD);
+      assert.equal(r.status, 303, r.text);
+      return b;
+    };
+
+    test('a page without a session goes to sign-in; the API without a token is 401', async () => {
+      const b = new Browser(base);
+      const r = await b.get('/f/acme/attention');
+      assert.equal(r.status, 303);
+      assert.match(r.location ?? '', /^\/login\?next=/);
+      assert.equal((await api(base, undefined, 'GET', '/api/v1/me')).status, 401);
+      assert.equal((await api(base, 'cpt_not-a-token', 'GET', '/api/v1/firms/acme/attention')).status, 401);
+      // A session cookie does not authenticate the API (a browser sends it by itself).
+      const ann = await signedIn('ann@acme.example');
+      const cookie = [...ann.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const viaCookie = await fetch(`${base}/api/v1/me`, { headers: { cookie } });
+      assert.equal(viaCookie.status, 401);
+    });
+
+    test('a wrong password is refused, and the session cookie is HttpOnly and SameSite', async () => {
+      const b = new Browser(base);
+      const bad = await b.login('ann@acme.example', 'wrong password!');
+      assert.equal(bad.status, 401);
+      assert.match(bad.text, /do not match an account/);
+      const page = await b.get('/login');
+      const r = await b.request('POST', '/login', {
+        form: { _csrf: csrfOf(page.text), email: 'ANN@acme.example', password: PASSWORD },
+      });
+      assert.equal(r.status, 303);
+      const cookie = r.headers.getSetCookie().find((c) => c.startsWith('caseport_session='));
+      assert.ok(cookie, 'a session cookie is set');
+      assert.match(cookie!, /HttpOnly/i);
+      assert.match(cookie!, /SameSite=Lax/i);
+    });
+
+    test("Need Attention lists the firm's Incomplete file with its counts, and not another firm's", async () => {
+      const ann = await signedIn('ann@acme.example');
+      const home = await ann.get('/');
+      assert.equal(home.location, '/f/acme/attention');
+      const r = await ann.get('/f/acme/attention');
+      assert.equal(r.status, 200);
+      assert.match(r.text, /company_Details_import_20261120\.csv/);
+      assert.doesNotMatch(r.text, /company_Details_import_20261121\.csv/);
+      assert.match(r.text, /Incomplete/);
+      const filtered = await ann.get('/f/acme/attention?status=interrupted');
+      assert.doesNotMatch(filtered.text, /company_Details_import_20261120\.csv/);
+      assert.match(filtered.text, /No files match these filters/);
+    });
+
+    test("a file's errors, result file and comments; acknowledged, it leaves the list and stays findable", async () => {
+      const ann = await signedIn('ann@acme.example');
+      const path = `/f/acme/files/${files.acme}`;
+      const page = await ann.get(path);
+      assert.equal(page.status, 200);
+      assert.match(page.text, /Errors \(3\)/);
+      assert.match(page.text, /FEIN/);
+      assert.match(page.text, /bad-0/);
+      const result = await ann.get(`${path}/result`);
+      assert.equal(result.status, 200);
+      assert.match(result.headers.get('content-disposition') ?? '', /attachment/);
+      assert.equal(result.text.trim().split(/\r?\n/).length, 4, 'header and the three rejected rows');
+      assert.match(result.text, /bad-2/);
+
+      const comment = await ann.submit(path, `${path}/comments`, {
+        body: 'Fixed the FEINs in Workday <b>today</b>',
+      });
+      assert.equal(comment.status, 303);
+      const after = await ann.get(path);
+      assert.match(after.text, /Fixed the FEINs in Workday &lt;b&gt;today&lt;\/b&gt;/, 'kept, escaped');
+      assert.match(after.text, /ann@acme\.example/);
+
+      const ack = await ann.submit(path, `${path}/acknowledge`);
+      assert.equal(ack.status, 303);
+      const list = await ann.get('/f/acme/attention');
+      assert.doesNotMatch(list.text, /company_Details_import_20261120\.csv/);
+      assert.match(list.text, /Nothing needs attention/);
+      const findable = await ann.get('/f/acme/attention?acknowledged=1');
+      assert.match(findable.text, /company_Details_import_20261120\.csv/);
+      assert.match((await ann.get(path)).text, /acknowledged/);
+    });
+
+    test("a form without its CSRF token, or with another session's, is refused", async () => {
+      const ann = await signedIn('ann@acme.example');
+      const bob = await signedIn('bob@beta.example');
+      const path = `/f/beta/files/${files.beta}`;
+      const none = await bob.request('POST', `${path}/comments`, { form: { body: 'no token' } });
+      assert.equal(none.status, 403);
+      const annToken = csrfOf((await ann.get('/account')).text);
+      const foreign = await bob.request('POST', `${path}/comments`, { form: { _csrf: annToken, body: 'x' } });
+      assert.equal(foreign.status, 403);
+      const loginNoToken = await new Browser(base).request('POST', '/login', {
+        form: { email: 'ann@acme.example', password: PASSWORD },
+      });
+      assert.equal(loginNoToken.status, 403);
+      const comments = await s.engine.db
+        .selectFrom('file_comments')
+        .select('body')
+        .where('file_id', '=', files.beta)
+        .execute();
+      assert.deepEqual(comments, []);
+    });
+
+    test("firm A's user gets 404 for firm B's pages, files, errors, result, comments and acknowledgement", async () => {
+      const ann = await signedIn('ann@acme.example');
+      const b = `/f/beta/files/${files.beta}`;
+      for (const p of ['/f/beta/attention', b, `${b}/result`, `${b}?page=2`, '/firms']) {
+        assert.equal((await ann.get(p)).status, 404, p);
+      }
+      // Beta's file under Acme's own path is no file of Acme's.
+      assert.equal((await ann.get(`/f/acme/files/${files.beta}`)).status, 404);
+      assert.equal((await ann.get(`/f/acme/files/${files.beta}/result`)).status, 404);
+      const csrf = csrfOf((await ann.get('/account')).text);
+      for (const p of [
+        `${b}/comments`,
+        `${b}/acknowledge`,
+        `/f/acme/files/${files.beta}/comments`,
+        `/f/acme/files/${files.beta}/acknowledge`,
+      ]) {
+        const r = await ann.request('POST', p, { form: { _csrf: csrf, body: 'sneaky' } });
+        assert.equal(r.status, 404, p);
+      }
+      const still = await s.engine.db
+        .selectFrom('files')
+        .select(['acknowledged_at'])
+        .where('id', '=', files.beta)
+        .executeTakeFirstOrThrow();
+      assert.equal(still.acknowledged_at, null);
+      assert.equal(
+        (
+          await s.engine.db
+            .selectFrom('file_comments')
+            .select('id')
+            .where('file_id', '=', files.beta)
+            .execute()
+        ).length,
+        0,
+      );
+    });
+
+    test('API tokens: created once on the account page, scoped to the firm, refused once revoked', async () => {
+      const ann = await signedIn('ann@acme.example');
+      const made = await ann.submit('/account', '/account/tokens', { name: 'nightly script' });
+      assert.equal(made.status, 200);
+      const token = /<code id="new-token">([^<]+)<\/code>/.exec(made.text)?.[1];
+      assert.ok(token, 'the token is shown once');
+      assert.doesNotMatch((await ann.get('/account')).text, new RegExp(token!), 'and not again');
+      const stored = await s.engine.db.selectFrom('api_tokens').select('token_hash').execute();
+      assert.ok(
+        stored.every((t) => t.token_hash !== token),
+        'only a hash is kept',
+      );
+
+      const me = await api(base, token, 'GET', '/api/v1/me');
+      assert.deepEqual(me.body, { email: 'ann@acme.example', role: 'firm', firmId: 'acme' });
+      const list = await api(base, token, 'GET', '/api/v1/firms/acme/attention?acknowledged=true');
+      assert.equal(list.status, 200);
+      assert.ok((list.body.files as Array<{ id: number }>).some((f) => f.id === files.acme));
+      const errors = await api(
+        base,
+        token,
+        'GET',
+        `/api/v1/firms/acme/files/${files.acme}/errors?limit=2&offset=1`,
+      );
+      assert.equal(errors.status, 200);
+      assert.equal(errors.body.total, 3);
+      assert.deepEqual(
+        (errors.body.errors as Array<{ value: string }>).map((e) => e.value),
+        ['bad-1', 'bad-2'],
+      );
+
+      const other = `/api/v1/firms/beta/files/${files.beta}`;
+      for (const [method, p, body] of [
+        ['GET', '/api/v1/firms/beta/attention'],
+        ['GET', other],
+        ['GET', `${other}/errors`],
+        ['GET', `${other}/result`],
+        ['GET', `${other}/comments`],
+        ['POST', `${other}/comments`, { body: 'sneaky' }],
+        ['POST', `${other}/acknowledge`],
+        ['GET', `/api/v1/firms/acme/files/${files.beta}`],
+        ['POST', `/api/v1/firms/acme/files/${files.beta}/acknowledge`],
+      ] as const) {
+        assert.equal((await api(base, token, method, p, body)).status, 404, `${method} ${p}`);
+      }
+      const bad = await api(base, token, 'GET', '/api/v1/firms/acme/attention?limit=0');
+      assert.equal(bad.status, 400);
+      assert.match(String(bad.body.message), /limit/);
+      const blank = await api(base, token, 'POST', `/api/v1/firms/acme/files/${files.acme}/comments`, {
+        body: '',
+      });
+      assert.equal(blank.status, 400);
+
+      const id = /action="\/account\/tokens\/(\d+)\/revoke"/.exec((await ann.get('/account')).text)?.[1];
+      assert.equal((await ann.submit('/account', `/account/tokens/${id}/revoke`)).status, 303);
+      assert.equal((await api(base, token, 'GET', '/api/v1/me')).status, 401);
+    });
+
+    test('an operator sees every firm; the OpenAPI document is served', async () => {
+      const ops = await signedIn('ops@caseport.example');
+      assert.equal((await ops.get('/')).location, '/firms');
+      const firms = await ops.get('/firms');
+      assert.match(firms.text, /Acme Corp/);
+      assert.match(firms.text, /Beta LLP/);
+      assert.equal((await ops.get(`/f/beta/files/${files.beta}`)).status, 200);
+      assert.equal((await ops.get('/f/nosuch/attention')).status, 404);
+      const doc = await fetch(`${base}/api/openapi.json`).then((r) => r.json());
+      assert.equal(doc.openapi, '3.0.3');
+      assert.ok(doc.paths['/api/v1/firms/{firm}/files/{id}/errors'], 'routes are documented');
+      assert.equal((await fetch(`${base}/api/docs/`)).status, 200);
+    });
+
+    test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {
+      await addUser(s.engine, { email: 'tom@acme.example', firmId: 'acme', password: PASSWORD });
+      const b = new Browser(base);
+      for (let i = 0; i < 5; i++)
+        assert.equal((await b.login('tom@acme.example', `wrong-${i}-password`)).status, 401);
+      const r = await b.login('tom@acme.example', PASSWORD);
+      assert.equal(r.status, 429);
+      assert.match(r.text, /Too many failed sign-ins/);
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
+      // Another account from the same address still signs in (the address limit is higher).
+      assert.equal((await b.login('ann@acme.example', PASSWORD)).status, 303);
+    });
+  });
+}
