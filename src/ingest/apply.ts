@@ -62,6 +62,9 @@ export interface Parent {
   employerId: number;
 }
 
+/** The parent of a row of the batch, once resolved (resolveParents), or undefined if it has none. */
+type ParentOf = (r: CheckedRow) => Parent | undefined;
+
 interface RecordState {
   id?: number;
   fields: Record<string, StoredValue>;
@@ -105,6 +108,15 @@ function parentKeysOf(r: CheckedRow): string[] | undefined {
   return r.mapped && r.parentKeys.every((k) => k !== undefined) ? (r.parentKeys as string[]) : undefined;
 }
 
+/** The Map key of a row's parent keys (tupleKey), made once per row; undefined if one did not parse. */
+function parentKeyOf(r: CheckedRow): string | undefined {
+  if (r.parentKey === undefined) {
+    const keys = parentKeysOf(r);
+    r.parentKey = keys ? tupleKey(keys) : null;
+  }
+  return r.parentKey ?? undefined;
+}
+
 /**
  * The parent (employer, or client) of each row, by its parent keys. Parents found are kept in the run's
  * cache: imports never delete or re-key an employer or a client, so a found parent stays valid for the
@@ -116,10 +128,14 @@ async function resolveParents(
   target: BatchTarget,
   rows: CheckedRow[],
   rowwise: RowStatements | undefined,
-) {
+): Promise<ParentOf> {
   const { engine, template: t, firmId, parentCache: cache } = target;
   const found = new Map<string, Parent>();
-  if (t.parent === 'none') return found;
+  const inFound: ParentOf = (r) => {
+    const key = parentKeyOf(r);
+    return key === undefined ? undefined : found.get(key);
+  };
+  if (t.parent === 'none') return () => undefined;
   if (rowwise) {
     // A seek per parent costs no round trip here: nothing to cache between batches.
     const find = rowwise(
@@ -131,30 +147,33 @@ async function resolveParents(
     for (const r of rows) {
       const keys = parentKeysOf(r);
       if (!keys) continue;
-      const key = tupleKey(keys);
+      const key = parentKeyOf(r)!;
       if (found.has(key)) continue;
       const got = find.get(t.parent === 'employer' ? [firmId, keys[0]] : [firmId, keys[1], keys[0]]);
       if (got) found.set(key, { id: got[0] as number, employerId: got[1] as number });
     }
-    return found;
+    return inFound;
   }
   if (target.allParents === undefined) target.allParents = await preloadParents(db, target);
   const all = target.allParents;
   if (all) {
-    for (const r of rows) {
-      const keys = parentKeysOf(r);
-      const employerId = keys && all.employers.get(keys[0]);
-      if (employerId === undefined) continue;
-      const id = t.parent === 'employer' ? employerId : all.clients.get(keys![0])?.get(keys![1]);
-      if (id !== undefined) found.set(tupleKey(keys!), { id, employerId });
-    }
-    return found;
+    // Looked up by the cells themselves: no key to build per row.
+    return (r) => {
+      if (!r.mapped) return undefined;
+      const code = r.parentKeys[0];
+      const employerId = code === undefined ? undefined : all.employers.get(code);
+      if (employerId === undefined) return undefined;
+      if (t.parent === 'employer') return { id: employerId, employerId };
+      const employee = r.parentKeys[1];
+      const id = employee === undefined ? undefined : all.clients.get(code!)?.get(employee);
+      return id === undefined ? undefined : { id, employerId };
+    };
   }
   if (cache.size > PARENT_CACHE_LIMIT) cache.clear();
   const missing: string[][] = [];
   for (const r of rows) {
-    const keys = parentKeysOf(r);
-    if (keys && !cache.has(tupleKey(keys))) missing.push(keys);
+    const key = parentKeyOf(r);
+    if (key !== undefined && !cache.has(key)) missing.push(r.parentKeys as string[]);
   }
   if (t.parent === 'employer' && missing.length > 0) {
     const employers = [...new Set(missing.map((k) => k[0]))];
@@ -181,13 +200,21 @@ async function resolveParents(
   }
   // Only this batch's parents: callers list their ids.
   for (const r of rows) {
-    const keys = parentKeysOf(r);
-    if (!keys) continue;
-    const key = tupleKey(keys);
-    const p = cache.get(key);
-    if (p) found.set(key, p);
+    const key = parentKeyOf(r);
+    const p = key === undefined ? undefined : cache.get(key);
+    if (p) found.set(key!, p);
   }
-  return found;
+  return inFound;
+}
+
+/** The distinct parents of rows. */
+function distinctParents(rows: CheckedRow[], parentOf: ParentOf): Parent[] {
+  const byId = new Map<number, Parent>();
+  for (const r of rows) {
+    const p = parentOf(r);
+    if (p) byId.set(p.id, p);
+  }
+  return [...byId.values()];
 }
 
 /**
@@ -250,13 +277,14 @@ async function resolveReferences(
   t: ImportTemplate,
   firmId: string,
   rows: CheckedRow[],
-  parents: Map<string, Parent>,
+  parentOf: ParentOf,
 ) {
   const out = new Map<string, Set<string>>();
+  let employerIds: number[] | undefined;
   for (const col of t.columns) {
     if (!col.ref) continue;
     const values = [...new Set(rows.map((r) => r.values[col.field!]).filter((v) => typeof v === 'string'))];
-    const employerIds = [...new Set([...parents.values()].map((p) => p.employerId))];
+    employerIds ??= [...new Set(distinctParents(rows, parentOf).map((p) => p.employerId))];
     const have = new Set<string>();
     if (values.length > 0 && employerIds.length > 0) {
       let q = db
@@ -447,19 +475,29 @@ async function setRecords(
   db: AnyDb,
   target: BatchTarget,
   rows: CheckedRow[],
-  parents: Map<string, Parent>,
+  parentOf: ParentOf,
   now: string,
 ): Promise<Records> {
   const { template: t, firmId } = target;
-  const state = await loadExisting(db, target.engine, t, firmId, rows, parents);
+  const state = await loadExisting(db, target.engine, t, firmId, rows, parentOf);
   const keys = keyFields(t);
   const fields = storedColumns(t).map((c) => c.field!);
   const all = writtenFields(t);
   const audits: Array<{ rec: RecordState; field: string; old: StoredValue; now: StoredValue }> = [];
+  // The walk creates a record right after finding none under the same key: its Map key is made once.
+  let lastKey: StoredValue[] | undefined;
+  let lastMapKey = '';
+  const mapKey = (key: StoredValue[]) => {
+    if (key !== lastKey) {
+      lastKey = key;
+      lastMapKey = tupleKey(key);
+    }
+    return lastMapKey;
+  };
   return {
-    find: (key) => state.get(tupleKey(key)),
+    find: (key) => state.get(mapKey(key)),
     create(key, fields) {
-      state.set(tupleKey(key), { fields, dirty: true });
+      state.set(mapKey(key), { fields, dirty: true });
     },
     change(rec, changes) {
       for (const [field, old, v] of changes) {
@@ -493,7 +531,7 @@ async function loadExisting(
   t: ImportTemplate,
   firmId: string,
   rows: CheckedRow[],
-  parents: Map<string, Parent>,
+  parentOf: ParentOf,
 ) {
   const keys = keyFields(t);
   const existing = new Map<string, RecordState>();
@@ -502,22 +540,18 @@ async function loadExisting(
   // (an employer has many); anything else by its key. Then matched on the whole key below.
   const cols = ['id', ...readColumns(t)];
   const own = ownKeyFields(t)[0];
-  const parentOf = (r: CheckedRow) => {
-    const k = parentKeysOf(r);
-    return k ? parents.get(tupleKey(k)) : undefined;
-  };
   let where: Expression<SqlBool>;
   if (t.parent === 'client' && own) {
     const pairs = new Map<string, readonly [number, string]>();
     for (const r of rows) {
       const p = parentOf(r);
       const v = r.values[own];
-      if (p && typeof v === 'string') pairs.set(tupleKey([p.id, v]), [p.id, v]);
+      if (p && typeof v === 'string') pairs.set(`${p.id}:${v}`, [p.id, v]); // an id has no ':'
     }
     if (pairs.size === 0) return existing;
     where = engine.inPairs(PARENT_FIELD.client, own, [...pairs.values()]);
   } else if (t.parent === 'client') {
-    const ids = [...new Set([...parents.values()].map((p) => p.id))];
+    const ids = distinctParents(rows, parentOf).map((p) => p.id);
     if (ids.length === 0) return existing;
     where = engine.inList(PARENT_FIELD.client, ids);
   } else {
@@ -550,11 +584,11 @@ export async function applyBatch(
   const outcome: BatchOutcome = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   const mapped = rows.filter((r) => r.mapped);
   const rowwise = target.engine.rowStatements(db);
-  const parents = await resolveParents(adb, target, mapped, rowwise);
-  const refs = await resolveReferences(adb, t, firmId, mapped, parents);
+  const parentOf = await resolveParents(adb, target, mapped, rowwise);
+  const refs = await resolveReferences(adb, t, firmId, mapped, parentOf);
   const records = rowwise
     ? rowByRowRecords(rowwise, target, now)
-    : await setRecords(adb, target, mapped, parents, now);
+    : await setRecords(adb, target, mapped, parentOf, now);
   const keys = keyFields(t);
   const stored = storedColumns(t);
   const fields = stored.map((c) => c.field!);
@@ -572,9 +606,9 @@ export async function applyBatch(
     }
     let parent: Parent | undefined;
     if (t.parent !== 'none') {
-      const pk = parentKeysOf(r);
-      parent = pk ? parents.get(tupleKey(pk)) : undefined;
-      if (pk && !parent) problems.push(parentProblem(t, r.row, pk));
+      parent = parentOf(r);
+      const keys = parent ? undefined : parentKeysOf(r);
+      if (keys) problems.push(parentProblem(t, r.row, keys));
     }
     for (const col of refColumns) {
       const v = r.values[col.field!];

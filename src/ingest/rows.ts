@@ -31,6 +31,8 @@ export interface CheckedRow {
   inactive?: InactiveRef[];
   /** False when the cells could not be matched to the columns (wrong count, malformed line). */
   mapped: boolean;
+  /** apply.ts's Map key of parentKeys, once made (null: one of them did not parse). */
+  parentKey?: string | null;
 }
 
 const CUSTOM_TYPES: Record<string, Column['type']> = {
