@@ -9,7 +9,7 @@ import { receiveFile } from '../src/ledger/files.js';
 import { addTask } from '../src/schedule/tasks.js';
 import { type Running, serve } from '../src/server/serve.js';
 import { addFirm } from '../src/store/index.js';
-import { addUser } from '../src/web/accounts.js';
+import { addUser, createApiToken, findUserByEmail } from '../src/web/accounts.js';
 import { header, rowOf, templateNamed } from './fixtures.js';
 import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
 import { api, Browser, csrfOf } from './web-client.js';
@@ -286,6 +286,41 @@ for (const kind of ENGINES) {
       assert.equal(doc.openapi, '3.0.3');
       assert.ok(doc.paths['/api/v1/firms/{firm}/files/{id}/errors'], 'routes are documented');
       assert.equal((await fetch(`${base}/api/docs/`)).status, 200);
+    });
+
+    test('Completed Runs shows each run with its files and counts; Upcoming Runs the next scheduled runs', async () => {
+      // A new firm has the default daily import at 02:00 in its time zone, and here an on-arrival task.
+      const ann = await signedIn('ann@acme.example');
+      const done = await ann.get('/f/acme/completed');
+      assert.equal(done.status, 200);
+      assert.match(done.text, /Import run \d+/);
+      assert.match(done.text, /On arrival/);
+      assert.match(done.text, /company_Details_import_20261120\.csv/);
+      assert.doesNotMatch(done.text, /company_Details_import_20261121\.csv/, "not beta's");
+      const up = await ann.get('/f/acme/upcoming');
+      assert.equal(up.status, 200);
+      assert.match(up.text, /processed within seconds of arrival/);
+      assert.match(up.text, /America\/Los_Angeles/);
+      assert.match(up.text, /2:00 AM/, "02:00 in the firm's time");
+      assert.match(up.text, /(09|10):00 UTC/, 'and in UTC (PST or PDT)');
+
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 't')).token;
+      const jobs = await api(base, token, 'GET', '/api/v1/firms/acme/completed');
+      assert.equal(jobs.status, 200);
+      const files = (
+        jobs.body.jobs as Array<{ files: Array<{ name: string; rows: { rejected: number } }> }>
+      ).flatMap((j) => j.files);
+      assert.ok(files.some((f) => f.name === 'company_Details_import_20261120.csv' && f.rows.rejected === 3));
+      const upcoming = await api(base, token, 'GET', '/api/v1/firms/acme/upcoming');
+      assert.equal(upcoming.status, 200);
+      assert.equal((upcoming.body.runs as unknown[]).length, 5);
+      assert.equal(upcoming.body.timezone, 'America/Los_Angeles');
+      for (const p of ['/api/v1/firms/beta/completed', '/api/v1/firms/beta/upcoming']) {
+        assert.equal((await api(base, token, 'GET', p)).status, 404, p);
+      }
+      for (const p of ['/f/beta/completed', '/f/beta/upcoming'])
+        assert.equal((await ann.get(p)).status, 404, p);
     });
 
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {

@@ -2,6 +2,7 @@
 // are described by JSON schemas (Fastify validates the one and serializes the other by them), and the
 // same schemas make the OpenAPI document. Every firm's route checks the firm first (scope.ts).
 import type { FastifyInstance } from 'fastify';
+import { listTasks, upcomingRuns } from '../schedule/tasks.js';
 import type { User } from './accounts.js';
 import { HttpError, notFound, type WebContext } from './app.js';
 import {
@@ -10,6 +11,7 @@ import {
   addComment,
   COMMENT_MAX,
   commentsOf,
+  completedJobs,
   fileErrors,
   fileOf,
   needAttention,
@@ -155,6 +157,107 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
           const firm = await firmFor(engine, me(req.user), req.params.firm);
           const { limit, offset, ...filter } = req.query;
           return needAttention(engine, firm.id, filter, { limit, offset });
+        },
+      );
+
+      const jobFile = {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          folder: { type: 'string', description: 'Import or Export' },
+          name: { type: 'string' },
+          status: { type: 'string' },
+          template: nullableString,
+          rows: counts,
+        },
+      } as const;
+      api.get<{ Params: { firm: string }; Querystring: Paging }>(
+        '/firms/:firm/completed',
+        {
+          schema: {
+            summary:
+              'Completed runs with the job status report: start, end, files and counts per file, newest first',
+            tags: ['reports'],
+            params: firmParams,
+            querystring: { type: 'object', properties: { ...paging }, additionalProperties: false },
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  total: { type: 'integer' },
+                  jobs: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'integer' },
+                        kind: { type: 'string' },
+                        trigger: { type: 'string', description: 'schedule, arrival, manual or cli' },
+                        taskId: nullableInt,
+                        dueAt: { type: 'string' },
+                        startedAt: nullableString,
+                        finishedAt: nullableString,
+                        message: nullableString,
+                        files: { type: 'array', items: jobFile },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const firm = await firmFor(engine, me(req.user), req.params.firm);
+          return completedJobs(engine, firm.id, req.query);
+        },
+      );
+
+      api.get<{ Params: { firm: string } }>(
+        '/firms/:firm/upcoming',
+        {
+          schema: {
+            summary: "The next runs of the firm's scheduled tasks, in UTC and in the firm's time zone",
+            tags: ['reports'],
+            params: firmParams,
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  timezone: { type: 'string' },
+                  onArrivalTasks: { type: 'array', items: { type: 'integer' } },
+                  runs: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        taskId: { type: 'integer' },
+                        kind: { type: 'string' },
+                        template: nullableString,
+                        scope: nullableString,
+                        dueAt: { type: 'string', format: 'date-time' },
+                        dueLocal: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const firm = await firmFor(engine, me(req.user), req.params.firm);
+          const [runs, tasks] = await Promise.all([
+            upcomingRuns(engine, firm.id, firm.timezone, new Date(), 5),
+            listTasks(engine, firm.id),
+          ]);
+          return {
+            timezone: firm.timezone,
+            onArrivalTasks: tasks.filter((t) => t.onArrival && !t.paused).map((t) => t.id),
+            runs,
+          };
         },
       );
 

@@ -14,10 +14,6 @@ const NAV = [
   ['attention', 'Need attention'],
   ['completed', 'Completed runs'],
   ['upcoming', 'Upcoming runs'],
-  ['setup', 'Setup'],
-  ['billing', 'Billing'],
-  ['templates', 'Templates'],
-  ['clients', 'Clients'],
 ] as const;
 
 export type Section = (typeof NAV)[number][0] | 'account' | 'firms' | 'file';

@@ -1,6 +1,7 @@
 // The server-rendered pages: Need Attention, a file (its errors, result file, comments, acknowledgement),
 // the firms (operators) and the account (API tokens). Each firm's page checks the firm first (scope.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listTasks, upcomingRuns } from '../schedule/tasks.js';
 import { listFirms } from '../store/firms.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './accounts.js';
@@ -13,6 +14,7 @@ import {
   addComment,
   COMMENT_MAX,
   commentsOf,
+  completedJobs,
   fileErrors,
   fileOf,
   needAttention,
@@ -22,6 +24,7 @@ import { firmFor, intParam, sendStoredFile } from './scope.js';
 
 const PAGE_SIZE = 50;
 const ERRORS_PAGE_SIZE = 100;
+const JOBS_PAGE_SIZE = 20;
 
 type Params = { firm: string; id?: string };
 type Query = Record<string, string | undefined>;
@@ -200,6 +203,86 @@ ${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments
       return reply.redirect(`/f/${encodeURIComponent(firm.id)}/attention`, 303);
     },
   );
+
+  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/completed', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const c = { ...(await pageContext(req, reply)), firm };
+    const pageNo = Math.max(1, intParam(req.query.page) ?? 1);
+    const { jobs, total } = await completedJobs(engine, firm.id, {
+      limit: JOBS_PAGE_SIZE,
+      offset: (pageNo - 1) * JOBS_PAGE_SIZE,
+    });
+    const base = `/f/${encodeURIComponent(firm.id)}`;
+    const TRIGGERS: Record<string, string> = {
+      schedule: 'Scheduled',
+      arrival: 'On arrival',
+      manual: 'Run now',
+      cli: 'Command line',
+    };
+    const body =
+      jobs.length === 0
+        ? empty(
+            'No run has completed yet.',
+            'Runs appear here when every file of a scheduled, on-arrival or manual run is done.',
+          )
+        : html`${jobs.map(
+            (j) => html`<section class="card" aria-labelledby="job-${j.id}">
+<h2 id="job-${j.id}">${j.kind === 'export' ? 'Export' : 'Import'} run ${j.id} <span class="muted">· ${TRIGGERS[j.trigger] ?? j.trigger}</span></h2>
+<dl class="facts"><dt>Started</dt><dd>${when(j.startedAt ?? j.dueAt, firm.timezone)}</dd>
+<dt>Ended</dt><dd>${when(j.finishedAt, firm.timezone)}</dd>
+<dt>Duration</dt><dd>${duration(j.startedAt ?? j.dueAt, j.finishedAt)}</dd>
+<dt>Files</dt><dd>${num(j.files.length)}</dd>${j.message ? html`<dt>Message</dt><dd>${j.message}</dd>` : ''}</dl>
+${
+  j.files.length === 0
+    ? html`<p class="muted">No file was waiting for this run.</p>`
+    : html`<table><thead><tr><th>File</th><th>Status</th><th class="n">Rows</th><th class="n">Created</th><th class="n">Updated</th><th class="n">Unchanged</th><th class="n">Rejected</th></tr></thead><tbody>
+${j.files.map(
+  (
+    f,
+  ) => html`<tr><td>${f.folder === 'Import' ? html`<a href="${base}/files/${f.id}">${f.name}</a>` : html`${f.name} <span class="muted">(export)</span>`}</td>
+<td>${f.folder === 'Import' ? statusBadge(f.status) : html`<span class="badge">${f.status === 'ready' ? 'Ready to download' : 'Downloaded'}</span>`}</td><td class="n">${num(f.rows.total)}</td><td class="n">${num(f.rows.created)}</td>
+<td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.unchanged)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
+)}</tbody></table>`
+}</section>`,
+          )}${pager(`${base}/completed`, {}, pageNo, JOBS_PAGE_SIZE, total)}`;
+    return sendHtml(reply, page(c, 'Completed runs', 'completed', body));
+  });
+
+  app.get<{ Params: Params }>('/f/:firm/upcoming', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const c = { ...(await pageContext(req, reply)), firm };
+    const [runs, tasks] = await Promise.all([
+      upcomingRuns(engine, firm.id, firm.timezone, new Date(), 5),
+      listTasks(engine, firm.id),
+    ]);
+    const arrival = tasks.filter((t) => t.onArrival && !t.paused);
+    const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+    const local = (iso: string) =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone: firm.timezone,
+        weekday: 'short',
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      }).format(new Date(iso));
+    const body = html`${
+      arrival.length > 0
+        ? html`<p class="notice">Files uploaded to Import are processed within seconds of arrival (on-arrival import task${arrival.length > 1 ? 's' : ''} ${arrival.map((t) => `#${t.id}`).join(', ')}).</p>`
+        : ''
+    }${
+      runs.length === 0
+        ? empty('No scheduled run is coming.', 'Every task is paused or runs on arrival only.')
+        : html`<table><thead><tr><th>When (${firm.timezone})</th><th>When (UTC)</th><th>Task</th><th>What</th></tr></thead><tbody>
+${runs.map(
+  (r) => html`<tr><td>${local(r.dueAt)}</td><td>${utc(r.dueAt)}</td><td>#${r.taskId}</td>
+<td>${r.kind === 'import' ? 'Import the files waiting in Import' : html`Export ${r.template} (${r.scope === 'delta' ? 'changes since the last export' : 'full'})`}</td></tr>`,
+)}</tbody></table>`
+    }`;
+    return sendHtml(reply, page(c, 'Upcoming runs', 'upcoming', body));
+  });
 
   const accountPage = async (
     req: FastifyRequest,

@@ -1,6 +1,7 @@
 // What the reports show, read from the ledger, every query scoped by the firm: a file, run, error,
 // comment or download of another firm is "not found", never "forbidden" (ids are not secrets, and a
 // different answer would say that the id exists).
+import { DateTime } from 'luxon';
 import type { Engine } from '../store/engine.js';
 
 export const ATTENTION_STATUSES = ['incomplete', 'interrupted'] as const;
@@ -237,4 +238,179 @@ export async function acknowledge(
     }
   }
   return fileOf(engine, firmId, fileId);
+}
+
+export interface JobFile {
+  id: number;
+  folder: string;
+  name: string;
+  status: string;
+  template: string | null;
+  rows: { total: number; created: number; updated: number; unchanged: number; rejected: number };
+}
+
+export interface JobReport {
+  id: number;
+  kind: string;
+  trigger: string;
+  taskId: number | null;
+  dueAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  message: string | null;
+  files: JobFile[];
+}
+
+/**
+ * Completed runs with the job status report: the firm's finished jobs, newest first, each with its
+ * files (imported, or exported) and their counts.
+ */
+export async function completedJobs(
+  engine: Engine,
+  firmId: string,
+  page: { limit: number; offset: number },
+): Promise<{ jobs: JobReport[]; total: number }> {
+  const base = engine.db.selectFrom('jobs').where('firm_id', '=', firmId).where('status', '=', 'done');
+  const [count, rows] = await Promise.all([
+    base.select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .select(['id', 'kind', 'trigger', 'task_id', 'due_at', 'started_at', 'finished_at', 'message'])
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+  ]);
+  const ids = rows.map((r) => Number(r.id));
+  const files =
+    ids.length === 0
+      ? []
+      : await engine.db
+          .selectFrom('files')
+          .leftJoin('runs', 'runs.id', 'files.run_id')
+          .select([
+            'files.id',
+            'files.job_id',
+            'files.folder',
+            'files.name',
+            'files.status',
+            'files.template',
+            'runs.rows_total',
+            'runs.rows_created',
+            'runs.rows_updated',
+            'runs.rows_unchanged',
+            'runs.rows_rejected',
+          ])
+          .where('files.firm_id', '=', firmId)
+          .where('files.job_id', 'in', ids)
+          .where('files.folder', 'in', ['Import', 'Export'])
+          .where('files.status', '<>', 'superseded')
+          .orderBy('files.id')
+          .execute();
+  const byJob = new Map<number, JobFile[]>();
+  for (const f of files) {
+    const list = byJob.get(Number(f.job_id)) ?? [];
+    list.push({
+      id: Number(f.id),
+      folder: f.folder,
+      name: f.name,
+      status: f.status,
+      template: f.template,
+      rows: {
+        total: f.rows_total ?? 0,
+        created: f.rows_created ?? 0,
+        updated: f.rows_updated ?? 0,
+        unchanged: f.rows_unchanged ?? 0,
+        rejected: f.rows_rejected ?? 0,
+      },
+    });
+    byJob.set(Number(f.job_id), list);
+  }
+  return {
+    total: Number(count.n),
+    jobs: rows.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      trigger: r.trigger,
+      taskId: r.task_id,
+      dueAt: r.due_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      message: r.message,
+      files: byJob.get(Number(r.id)) ?? [],
+    })),
+  };
+}
+
+export interface BillingReport {
+  period: 'month' | 'year';
+  periodStart: string;
+  /** Rows allowed in the period; null: no limit. */
+  allowance: number | null;
+  used: number;
+  left: number | null;
+  /** Records billed per day of the period, in the firm's time zone (every day up to today). */
+  days: Array<{ day: string; records: number }>;
+  /** Records billed per run of the period, newest first. */
+  runs: Array<{
+    runId: number;
+    jobId: number | null;
+    file: string;
+    template: string;
+    startedAt: string;
+    records: number;
+  }>;
+}
+
+/** The firm's allowance, what the current billing period used and has left, by day and by run. */
+export async function billing(
+  engine: Engine,
+  firm: { id: string; timezone: string; billingPeriod: 'month' | 'year'; recordLimit: number | null },
+  now = new Date(),
+): Promise<BillingReport> {
+  const start = DateTime.fromJSDate(now, { zone: firm.timezone }).startOf(firm.billingPeriod);
+  const rows = await engine.db
+    .selectFrom('runs')
+    .leftJoin('files', 'files.id', 'runs.file_id')
+    .select([
+      'runs.id',
+      'runs.file_name',
+      'runs.template',
+      'runs.started_at',
+      'runs.billed_rows',
+      'files.job_id',
+    ])
+    .where('runs.firm_id', '=', firm.id)
+    .where('runs.kind', '=', 'import')
+    .where('runs.started_at', '>=', start.toUTC().toISO()!)
+    .orderBy('runs.id', 'desc')
+    .execute();
+  const perDay = new Map<string, number>();
+  for (let d = start; d <= DateTime.fromJSDate(now, { zone: firm.timezone }); d = d.plus({ days: 1 })) {
+    perDay.set(d.toISODate()!, 0);
+  }
+  let used = 0;
+  for (const r of rows) {
+    const n = Number(r.billed_rows);
+    used += n;
+    const day = DateTime.fromISO(r.started_at, { zone: firm.timezone }).toISODate()!;
+    perDay.set(day, (perDay.get(day) ?? 0) + n);
+  }
+  return {
+    period: firm.billingPeriod,
+    periodStart: start.toUTC().toISO()!,
+    allowance: firm.recordLimit,
+    used,
+    left: firm.recordLimit === null ? null : Math.max(0, firm.recordLimit - used),
+    days: [...perDay].map(([day, records]) => ({ day, records })),
+    runs: rows
+      .filter((r) => Number(r.billed_rows) > 0)
+      .map((r) => ({
+        runId: Number(r.id),
+        jobId: r.job_id,
+        file: r.file_name,
+        template: r.template,
+        startedAt: r.started_at,
+        records: Number(r.billed_rows),
+      })),
+  };
 }
