@@ -50,7 +50,7 @@ for (const kind of ENGINES) {
     before(async () => {
       s = await openTestStore(kind);
       for (const id of ['acme', 'beta']) {
-        await addFirm(s.engine, { id, name: id === 'acme' ? 'Acme Corp' : 'Beta LLP' });
+        await addFirm(s.engine, { id, name: id === 'acme' ? 'Acme Corp' : 'Beta LLP', recordLimit: 1000 });
         await addTask(s.engine, id, { kind: 'import', onArrival: true });
       }
       await addUser(s.engine, { email: 'ann@acme.example', firmId: 'acme', password: PASSWORD });
@@ -321,6 +321,30 @@ for (const kind of ENGINES) {
       }
       for (const p of ['/f/beta/completed', '/f/beta/upcoming'])
         assert.equal((await ann.get(p)).status, 404, p);
+    });
+
+    test('Billing shows the allowance, used and left, a chart of records per day, and records per run', async () => {
+      const ann = await signedIn('ann@acme.example');
+      const page = await ann.get('/f/acme/billing');
+      assert.equal(page.status, 200);
+      assert.match(page.text, /1,000 records/);
+      assert.match(page.text, /<svg[^>]+role="img"/);
+      assert.match(page.text, /company_Details_import_20261120\.csv/);
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'billing')).token;
+      const b = await api(base, token, 'GET', '/api/v1/firms/acme/billing');
+      assert.equal(b.status, 200);
+      assert.equal(b.body.allowance, 1000);
+      assert.equal(b.body.used, 4, "the acme file's four rows (beta's are beta's)");
+      assert.equal(b.body.left, 996);
+      const days = b.body.days as Array<{ day: string; records: number }>;
+      assert.equal(
+        days.reduce((a, d) => a + d.records, 0),
+        4,
+      );
+      assert.equal((b.body.runs as unknown[]).length, 1);
+      assert.equal((await api(base, token, 'GET', '/api/v1/firms/beta/billing')).status, 404);
+      assert.equal((await ann.get('/f/beta/billing')).status, 404);
     });
 
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {

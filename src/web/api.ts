@@ -9,6 +9,7 @@ import {
   ATTENTION_STATUSES,
   acknowledge,
   addComment,
+  billing,
   COMMENT_MAX,
   commentsOf,
   completedJobs,
@@ -259,6 +260,53 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
             runs,
           };
         },
+      );
+
+      api.get<{ Params: { firm: string } }>(
+        '/firms/:firm/billing',
+        {
+          schema: {
+            summary:
+              'Billing: the allowance, used and left in the current period, records per day and per run',
+            tags: ['reports'],
+            params: firmParams,
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  period: { type: 'string', enum: ['month', 'year'] },
+                  periodStart: { type: 'string', format: 'date-time' },
+                  allowance: nullableInt,
+                  used: { type: 'integer' },
+                  left: nullableInt,
+                  days: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: { day: { type: 'string', format: 'date' }, records: { type: 'integer' } },
+                    },
+                  },
+                  runs: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        runId: { type: 'integer' },
+                        jobId: nullableInt,
+                        file: { type: 'string' },
+                        template: { type: 'string' },
+                        startedAt: { type: 'string' },
+                        records: { type: 'integer' },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => billing(engine, await firmFor(engine, me(req.user), req.params.firm)),
       );
 
       const fileOr404 = async (user: User | undefined, p: FileParams) => {

@@ -6,12 +6,14 @@ import { listFirms } from '../store/firms.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './accounts.js';
 import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
+import { barChart } from './chart.js';
 import { html } from './html.js';
 import { duration, empty, num, page, pager, statusBadge, when } from './layout.js';
 import {
   ATTENTION_STATUSES,
   acknowledge,
   addComment,
+  billing,
   COMMENT_MAX,
   commentsOf,
   completedJobs,
@@ -282,6 +284,36 @@ ${runs.map(
 )}</tbody></table>`
     }`;
     return sendHtml(reply, page(c, 'Upcoming runs', 'upcoming', body));
+  });
+
+  app.get<{ Params: Params }>('/f/:firm/billing', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const c = { ...(await pageContext(req, reply)), firm };
+    const b = await billing(engine, firm);
+    const base = `/f/${encodeURIComponent(firm.id)}`;
+    const pct = b.allowance ? Math.min(100, Math.round((100 * b.used) / b.allowance)) : 0;
+    const body = html`<div class="card"><dl class="facts">
+<dt>Billing period</dt><dd>this ${b.period}, since ${when(b.periodStart, firm.timezone)}</dd>
+<dt>Allowance</dt><dd>${b.allowance === null ? 'unlimited' : `${num(b.allowance)} records`}</dd>
+<dt>Used</dt><dd>${num(b.used)} records${b.allowance ? ` (${pct}%)` : ''}</dd>
+<dt>Left</dt><dd>${b.left === null ? '—' : `${num(b.left)} records`}</dd></dl>
+${b.allowance ? html`<meter min="0" max="${b.allowance}" value="${b.used}" high="${Math.round(b.allowance * 0.9)}" optimum="0" aria-label="Allowance used" style="width:100%">${pct}%</meter>` : ''}
+<p class="muted">A file that would go past the allowance stops Interrupted before any of its rows is applied.</p></div>
+<h2>Records per day</h2>
+${barChart(
+  b.days.map((d) => ({ label: d.day, value: d.records })),
+  { title: `Records billed per day this ${b.period} (${firm.timezone})`, unit: 'records' },
+)}
+<h2>Records per run</h2>
+${
+  b.runs.length === 0
+    ? empty(`No records billed this ${b.period} yet.`)
+    : html`<table><thead><tr><th>File</th><th>Template</th><th>Started</th><th class="n">Records</th></tr></thead><tbody>
+${b.runs.map((r) => html`<tr><td>${r.file}</td><td>${r.template}</td><td>${when(r.startedAt, firm.timezone)}</td><td class="n">${num(r.records)}</td></tr>`)}
+</tbody></table>`
+}
+<p><a href="${base}/completed">Completed runs</a></p>`;
+    return sendHtml(reply, page(c, 'Billing', 'billing', body));
   });
 
   const accountPage = async (
