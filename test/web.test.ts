@@ -30,10 +30,15 @@ for (const kind of ENGINES) {
     async function incompleteFile(firmId: string, name: string, bad = 1) {
       const rows = [rowOf(employers, { EmployerID: `${firmId.toUpperCase()}1` })];
       for (let i = 0; i < bad; i++) rows.push(rowOf(employers, { EmployerID: `B${i}`, FEIN: `bad-${i}` }));
+      return processed(firmId, name, employers, rows);
+    }
+
+    /** Uploads a file to a firm's Import folder and waits for its final status. */
+    async function processed(firmId: string, name: string, t: typeof employers, rows: string[][]) {
       const f = await receiveFile(s.engine, server.store, {
         firmId,
         name,
-        localPath: writeCsv(dir, `${firmId}-${name}`, [header(employers), ...rows]),
+        localPath: writeCsv(dir, `${firmId}-${name}`, [header(t), ...rows]),
       });
       for (let i = 0; i < 400; i++) {
         const row = await s.engine.db
@@ -345,6 +350,70 @@ for (const kind of ENGINES) {
       assert.equal((b.body.runs as unknown[]).length, 1);
       assert.equal((await api(base, token, 'GET', '/api/v1/firms/beta/billing')).status, 404);
       assert.equal((await ann.get('/f/beta/billing')).status, 404);
+    });
+
+    test("a client's page shows its records and the audit trail of the field a run changed; search finds it", async () => {
+      const clients = templateNamed('fn_Details_Data_import');
+      const passports = templateNamed('fn_Passport_Details_import');
+      const client = { EmployerID: 'ACME1', EmployeeID: 'E1001', FirstName: 'Priya', LastName: 'Sharma' };
+      await processed('acme', 'fn_Details_Data_import_20261122.csv', clients, [
+        rowOf(clients, { ...client, JobTitle: 'Engineer' }),
+      ]);
+      await processed('acme', 'fn_Passport_Details_import_20261122.csv', passports, [
+        rowOf(passports, { EmployerID: 'ACME1', EmployeeID: 'E1001', PassportNumber: 'Z1234567' }),
+      ]);
+      const second = await processed('acme', 'fn_Details_Data_import_20261123.csv', clients, [
+        rowOf(clients, { ...client, JobTitle: 'Staff <Engineer>' }),
+      ]);
+      const run = await s.engine.db
+        .selectFrom('files')
+        .select('run_id')
+        .where('id', '=', second)
+        .executeTakeFirstOrThrow();
+
+      const ann = await signedIn('ann@acme.example');
+      for (const q of ['E1001', 'sha', 'PRIYA']) {
+        const found = await ann.get(`/f/acme/clients?q=${encodeURIComponent(q)}`);
+        assert.match(found.text, /Priya Sharma/, q);
+      }
+      assert.match(
+        (await ann.get('/f/acme/clients?q=%25')).text,
+        /No client matches/,
+        'a % is a character, not a wildcard',
+      );
+      const id = /href="\/f\/acme\/clients\/(\d+)"/.exec(
+        (await ann.get('/f/acme/clients?q=E1001')).text,
+      )?.[1];
+      const page = await ann.get(`/f/acme/clients/${id}`);
+      assert.equal(page.status, 200);
+      assert.match(page.text, /Z1234567/, 'its passport');
+      assert.match(
+        page.text,
+        /JobTitle<\/td>\s*<td>Engineer<\/td>\s*<td>Staff &lt;Engineer&gt;<\/td>/,
+        'the change, from what to what',
+      );
+      assert.match(page.text, new RegExp(`run ${run.run_id}`));
+
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'records')).token;
+      const hits = await api(base, token, 'GET', '/api/v1/firms/acme/clients?q=E1001');
+      assert.equal((hits.body.clients as unknown[]).length, 1);
+      const rec = await api(base, token, 'GET', `/api/v1/firms/acme/clients/${id}`);
+      assert.equal(rec.status, 200);
+      const audit = rec.body.audit as Array<{ column: string; old: string; now: string; runId: number }>;
+      assert.deepEqual(
+        audit.map((a) => [a.column, a.old, a.now, a.runId]),
+        [['JobTitle', 'Engineer', 'Staff <Engineer>', run.run_id]],
+      );
+
+      const bob = await signedIn('bob@beta.example');
+      assert.equal((await bob.get(`/f/beta/clients/${id}`)).status, 404, "acme's client under beta's path");
+      assert.equal((await bob.get(`/f/acme/clients/${id}`)).status, 404);
+      assert.doesNotMatch((await bob.get('/f/beta/clients?q=E1001')).text, /Priya/);
+      const bobUser = (await findUserByEmail(s.engine, 'bob@beta.example'))!;
+      const bobToken = (await createApiToken(s.engine, bobUser, 'records')).token;
+      assert.equal((await api(base, bobToken, 'GET', `/api/v1/firms/beta/clients/${id}`)).status, 404);
+      assert.equal((await api(base, bobToken, 'GET', `/api/v1/firms/acme/clients/${id}`)).status, 404);
     });
 
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {

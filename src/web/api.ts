@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { listTasks, upcomingRuns } from '../schedule/tasks.js';
 import type { User } from './accounts.js';
 import { HttpError, notFound, type WebContext } from './app.js';
+import { clientPage, searchClients } from './records.js';
 import {
   ATTENTION_STATUSES,
   acknowledge,
@@ -307,6 +308,122 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
           },
         },
         async (req) => billing(engine, await firmFor(engine, me(req.user), req.params.firm)),
+      );
+
+      const recordView = {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          fields: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { column: { type: 'string' }, value: { nullable: true } },
+            },
+          },
+          createdAt: { type: 'string' },
+          updatedAt: { type: 'string' },
+          createdRunId: nullableInt,
+          updatedRunId: nullableInt,
+        },
+      } as const;
+      api.get<{ Params: { firm: string }; Querystring: { q: string } }>(
+        '/firms/:firm/clients',
+        {
+          schema: {
+            summary: 'Search clients by EmployeeID, or by the start of a first or last name (at most 50)',
+            tags: ['records'],
+            params: firmParams,
+            querystring: {
+              type: 'object',
+              properties: { q: { type: 'string', minLength: 1, maxLength: 100 } },
+              required: ['q'],
+              additionalProperties: false,
+            },
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  clients: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'integer' },
+                        employerCode: { type: 'string' },
+                        employeeId: { type: 'string' },
+                        name: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const firm = await firmFor(engine, me(req.user), req.params.firm);
+          return { clients: await searchClients(engine, firm.id, req.query.q) };
+        },
+      );
+
+      api.get<{ Params: FileParams }>(
+        '/firms/:firm/clients/:id',
+        {
+          schema: {
+            summary:
+              'A client with its passports, visas, expirations, addresses, education, supervisors, custom data and cases, and the audit trail of every field a run changed (newest first)',
+            tags: ['records'],
+            params: fileParams,
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  id: { type: 'integer' },
+                  employerCode: { type: 'string' },
+                  employeeId: { type: 'string' },
+                  name: { type: 'string' },
+                  client: recordView,
+                  sections: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        template: { type: 'string' },
+                        table: { type: 'string' },
+                        records: { type: 'array', items: recordView },
+                      },
+                    },
+                  },
+                  audit: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        table: { type: 'string' },
+                        recordId: { type: 'integer' },
+                        column: { type: 'string' },
+                        old: nullableString,
+                        now: nullableString,
+                        at: { type: 'string' },
+                        runId: nullableInt,
+                        by: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              ...errors,
+            },
+          },
+        },
+        async (req) => {
+          const firm = await firmFor(engine, me(req.user), req.params.firm);
+          const p = await clientPage(engine, firm.id, req.params.id);
+          if (!p) throw notFound('No such client');
+          return p;
+        },
       );
 
       const fileOr404 = async (user: User | undefined, p: FileParams) => {

@@ -9,6 +9,7 @@ import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './a
 import { barChart } from './chart.js';
 import { html } from './html.js';
 import { duration, empty, num, page, pager, statusBadge, when } from './layout.js';
+import { clientPage, searchClients } from './records.js';
 import {
   ATTENTION_STATUSES,
   acknowledge,
@@ -23,6 +24,18 @@ import {
   resultFileOf,
 } from './reports.js';
 import { firmFor, intParam, sendStoredFile } from './scope.js';
+
+const SECTION_TITLES: Record<string, string> = {
+  clients: 'Client',
+  expirations: 'Document expirations',
+  visas: 'Visas',
+  passports: 'Passports',
+  addresses: 'Addresses',
+  education: 'Education',
+  supervisor_links: 'Supervisors',
+  custom_values: 'Custom data',
+  cases: 'Cases',
+};
 
 const PAGE_SIZE = 50;
 const ERRORS_PAGE_SIZE = 100;
@@ -314,6 +327,70 @@ ${b.runs.map((r) => html`<tr><td>${r.file}</td><td>${r.template}</td><td>${when(
 }
 <p><a href="${base}/completed">Completed runs</a></p>`;
     return sendHtml(reply, page(c, 'Billing', 'billing', body));
+  });
+
+  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/clients', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const c = { ...(await pageContext(req, reply)), firm };
+    const q = (req.query.q ?? '').trim();
+    const hits = q ? await searchClients(engine, firm.id, q) : [];
+    const base = `/f/${encodeURIComponent(firm.id)}`;
+    const body = html`<form class="filters" method="get" action="${base}/clients" role="search">
+<label>EmployeeID or name <input type="search" name="q" value="${q}" maxlength="100" autofocus placeholder="E1001 or Garcia"></label>
+<button type="submit">Search</button></form>
+${
+  !q
+    ? empty('Search a client by EmployeeID, or by the start of a first or last name.')
+    : hits.length === 0
+      ? empty(`No client matches “${q}”.`)
+      : html`<table><thead><tr><th>Name</th><th>EmployeeID</th><th>EmployerID</th></tr></thead><tbody>
+${hits.map((h) => html`<tr><td><a href="${base}/clients/${h.id}">${h.name || '(no name)'}</a></td><td>${h.employeeId}</td><td>${h.employerCode}</td></tr>`)}
+</tbody></table>${hits.length === 50 ? html`<p class="muted">The first 50 matches: narrow the search.</p>` : ''}`
+}`;
+    return sendHtml(reply, page(c, 'Clients', 'clients', body));
+  });
+
+  app.get<{ Params: Params }>('/f/:firm/clients/:id', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const p = await clientPage(engine, firm.id, intParam(req.params.id) ?? -1);
+    if (!p) throw notFound('There is no such client.');
+    const c = { ...(await pageContext(req, reply)), firm };
+    const base = `/f/${encodeURIComponent(firm.id)}`;
+    const show = (v: unknown) =>
+      v === null || v === undefined || v === '' ? html`<span class="muted">—</span>` : html`${String(v)}`;
+    const runLink = (id: number | null) =>
+      id === null ? html`<span class="muted">—</span>` : html`run ${id}`;
+    const recordTable = (records: (typeof p.sections)[number]['records']) => {
+      const cols = records[0].fields.map((f) => f.column);
+      return html`<div class="scroll"><table><thead><tr>${cols.map((col) => html`<th>${col}</th>`)}<th>Changed</th></tr></thead><tbody>
+${records.map((r) => html`<tr>${r.fields.map((f) => html`<td>${show(f.value)}</td>`)}<td>${when(r.updatedAt, firm.timezone)}<br><span class="muted">${runLink(r.updatedRunId)}</span></td></tr>`)}
+</tbody></table></div>`;
+    };
+    const body = html`<p><a href="${base}/clients">← Clients</a></p>
+<div class="card"><dl class="facts"><dt>EmployerID</dt><dd>${p.employerCode}</dd><dt>EmployeeID</dt><dd>${p.employeeId}</dd>
+${p.client.fields.filter((f) => f.value !== null && f.value !== '').map((f) => html`<dt>${f.column}</dt><dd>${String(f.value)}</dd>`)}
+<dt>Created</dt><dd>${when(p.client.createdAt, firm.timezone)} (${runLink(p.client.createdRunId)})</dd>
+<dt>Last changed</dt><dd>${when(p.client.updatedAt, firm.timezone)} (${runLink(p.client.updatedRunId)})</dd></dl></div>
+${p.sections.map(
+  (
+    sec,
+  ) => html`<h2>${SECTION_TITLES[sec.table] ?? sec.template} <span class="muted">(${sec.records.length})</span></h2>
+${sec.records.length === 0 ? html`<p class="muted">None.</p>` : recordTable(sec.records)}`,
+)}
+<h2 id="audit">Audit trail</h2>
+<p class="muted">Every field an import changed on this client and its records, newest first: from what, to what, by which run.</p>
+${
+  p.audit.length === 0
+    ? empty('No field has been changed since these records were created.')
+    : html`<table><thead><tr><th>When</th><th>Record</th><th>Field</th><th>From</th><th>To</th><th>By</th></tr></thead><tbody>
+${p.audit.map(
+  (
+    a,
+  ) => html`<tr><td>${when(a.at, firm.timezone)}</td><td>${SECTION_TITLES[a.table] ?? a.table} #${a.recordId}</td><td>${a.column}</td>
+<td>${show(a.old)}</td><td>${show(a.now)}</td><td>${a.runId === null ? a.by : `run ${a.runId}`}</td></tr>`,
+)}</tbody></table>`
+}`;
+    return sendHtml(reply, page(c, p.name || p.employeeId, 'clients', body));
   });
 
   const accountPage = async (
