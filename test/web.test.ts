@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
+import { importFile } from '../src/ingest/index.js';
 import { receiveFile } from '../src/ledger/files.js';
 import { addTask } from '../src/schedule/tasks.js';
 import { type Running, serve } from '../src/server/serve.js';
 import { addFirm } from '../src/store/index.js';
+import { IMPORT_TEMPLATES } from '../src/templates/index.js';
 import { addUser, createApiToken, findUserByEmail } from '../src/web/accounts.js';
-import { header, rowOf, templateNamed } from './fixtures.js';
-import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv } from './helpers.js';
+import { header, rowOf, seedFirm, templateNamed } from './fixtures.js';
+import { ENGINES, openTestStore, type TestStore, tempDir, writeCsv, writeRaw } from './helpers.js';
 import { api, Browser, csrfOf } from './web-client.js';
 
 const employers = templateNamed('company_Details_import');
@@ -414,6 +416,53 @@ for (const kind of ENGINES) {
       const bobToken = (await createApiToken(s.engine, bobUser, 'records')).token;
       assert.equal((await api(base, bobToken, 'GET', `/api/v1/firms/beta/clients/${id}`)).status, 404);
       assert.equal((await api(base, bobToken, 'GET', `/api/v1/firms/acme/clients/${id}`)).status, 404);
+    });
+
+    test('Templates and lists: every column described; each sample template imports cleanly; lists download', async () => {
+      const ops = await signedIn('ops@caseport.example');
+      await addFirm(s.engine, { id: 'gamma', name: 'Gamma' });
+      await seedFirm(s.engine, 'gamma'); // the employer, contacts, client and lists the sample rows name
+      const listPage = await ops.get('/f/gamma/templates');
+      assert.equal(listPage.status, 200);
+      for (const t of IMPORT_TEMPLATES) {
+        assert.match(listPage.text, new RegExp(`id="${t.name}"`));
+        for (const c of t.columns)
+          assert.ok(listPage.text.includes(`<code>${c.name}</code>`), `${t.name} ${c.name}`);
+      }
+      for (const t of IMPORT_TEMPLATES) {
+        const r = await ops.get(`/f/gamma/templates/${t.name}.csv`);
+        assert.equal(r.status, 200, t.name);
+        assert.match(r.headers.get('content-disposition') ?? '', new RegExp(`${t.name}_template\\.csv`));
+        const lines = r.text.trim().split(/\r?\n/);
+        assert.equal(lines.length, 2, `${t.name}: the header and a sample row`);
+        const file = writeRaw(dir, `${t.name}_20261125.csv`, r.text);
+        const result = await importFile(s.engine, { firmId: 'gamma', file, resultDir: dir });
+        assert.equal(result.rows.rejected, 0, `${t.name}'s sample row imports: ${JSON.stringify(result)}`);
+      }
+      const xlsx = await fetch(`${base}/f/gamma/lists/countries.xlsx`, {
+        headers: { cookie: [...ops.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
+      assert.equal(xlsx.status, 200);
+      assert.equal(
+        Buffer.from(await xlsx.arrayBuffer())
+          .subarray(0, 2)
+          .toString(),
+        'PK',
+        'an xlsx (zip) file',
+      );
+      const csv = await ops.get('/f/gamma/lists/countries.csv');
+      assert.ok(csv.text.trim().split(/\r?\n/).length > 250);
+      assert.match((await ops.get('/f/gamma/lists/visa-types.csv')).text, /H-1B/);
+      assert.match(
+        (await ops.get('/f/gamma/lists/petitions.csv')).text,
+        /H1B-EXT/,
+        "the firm's own petitions",
+      );
+      assert.equal((await ops.get('/f/gamma/lists/nosuch.csv')).status, 404);
+      assert.equal((await ops.get('/f/gamma/templates/nosuch.csv')).status, 404);
+      const ann = await signedIn('ann@acme.example');
+      assert.equal((await ann.get('/f/gamma/lists/petitions.csv')).status, 404, "another firm's list");
+      assert.equal((await ann.get('/f/gamma/templates')).status, 404);
     });
 
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {

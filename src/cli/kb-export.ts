@@ -2,41 +2,11 @@
 // people who fill in the templates.
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Papa from 'papaparse';
 import { outputRefused, usageError } from '../errors.js';
 import { fsReason } from '../export/index.js';
 import { COUNTRIES } from '../kb/countries.js';
+import { countryListFile } from '../kb/country-list.js';
 import { EXIT, say } from './output.js';
-
-const HEADER = ['Name', 'ISO2', 'ISO3', 'Historical'];
-
-function countryRows(): string[][] {
-  return COUNTRIES.map((c) => [c.name, c.iso2 ?? '', c.iso3, c.historical ? 'Y' : 'N']);
-}
-
-async function xlsxOf(rows: string[][]): Promise<Uint8Array> {
-  const { default: ExcelJS } = await import('exceljs'); // heavy: loaded only for this command
-  const wb = new ExcelJS.Workbook();
-  wb.creator = 'Caseport';
-  const ws = wb.addWorksheet('Country List');
-  ws.columns = [
-    { header: 'Name', key: 'name', width: 40 },
-    { header: 'ISO2', key: 'iso2', width: 8 },
-    { header: 'ISO3', key: 'iso3', width: 8 },
-    { header: 'Historical', key: 'historical', width: 11 },
-  ];
-  ws.getRow(1).font = { bold: true };
-  ws.views = [{ state: 'frozen', ySplit: 1 }];
-  for (const r of rows) ws.addRow(r);
-  // Built in memory (256 rows) and written by us, so a bad --out fails in one place, in our words.
-  return new Uint8Array(await wb.xlsx.writeBuffer());
-}
-
-async function contentOf(format: string): Promise<string | Uint8Array> {
-  if (format === 'csv') return `${Papa.unparse([HEADER, ...countryRows()])}\r\n`;
-  if (format === 'xlsx') return xlsxOf(countryRows());
-  throw usageError(`--format must be xlsx or csv, not "${format}"`);
-}
 
 /** The file --out names, refused before any work when it is empty or a folder. */
 async function outFile(out: string): Promise<string> {
@@ -66,7 +36,7 @@ async function whyUnwritable(file: string, e: unknown): Promise<string> {
 
 export async function exportCountries(format: string, out: string): Promise<number> {
   const file = await outFile(out);
-  const content = await contentOf(format);
+  const content = await countryListFile(format);
   try {
     await writeFile(file, content);
   } catch (e) {

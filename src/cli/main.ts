@@ -4,13 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CaseportError, isCaseportError } from '../errors.js';
+import { KB_LISTS } from '../kb/entries.js';
 import { makeFirmFolders } from '../paths.js';
 import { addFirm, type Engine, type Firm, listFirms, updateFirm } from '../store/index.js';
 import { addUser } from '../web/accounts.js';
 import { type GlobalOptions, withStore } from './context.js';
 import { runExport } from './export-command.js';
 import { runImport } from './import-command.js';
-import { KB_LISTS, kbImport, kbList } from './kb-command.js';
+import { kbImport, kbList } from './kb-command.js';
 import { exportCountries } from './kb-export.js';
 import { EXIT, endOutputQuietlyWhenClosed, outputFailed, printJson, say, warn } from './output.js';
 import { runServe, runWorker } from './serve-command.js';

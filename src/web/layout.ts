@@ -15,6 +15,7 @@ const NAV = [
   ['completed', 'Completed runs'],
   ['upcoming', 'Upcoming runs'],
   ['billing', 'Billing'],
+  ['templates', 'Templates'],
   ['clients', 'Clients'],
 ] as const;
 
@@ -196,6 +197,7 @@ dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; ma
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .cols { display:grid; grid-template-columns:2fr 1fr; gap:16px; } @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 .chart { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:8px; }
+details.card summary { cursor:pointer; }
 .scroll { overflow-x:auto; }
 .comment { border-left:3px solid var(--line); padding:4px 12px; margin:8px 0; white-space:pre-wrap; }
 .actions { display:flex; gap:12px; flex-wrap:wrap; align-items:center; margin:12px 0; }
