@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { importFile } from '../src/ingest/index.js';
 import { receiveFile } from '../src/ledger/files.js';
-import { addTask } from '../src/schedule/tasks.js';
+import { addTask, listTasks } from '../src/schedule/tasks.js';
 import { type Running, serve } from '../src/server/serve.js';
-import { addFirm } from '../src/store/index.js';
+import { addFirm, findFirm } from '../src/store/index.js';
 import { IMPORT_TEMPLATES } from '../src/templates/index.js';
 import { addUser, createApiToken, findUserByEmail } from '../src/web/accounts.js';
 import { header, rowOf, seedFirm, templateNamed } from './fixtures.js';
@@ -463,6 +463,96 @@ for (const kind of ENGINES) {
       const ann = await signedIn('ann@acme.example');
       assert.equal((await ann.get('/f/gamma/lists/petitions.csv')).status, 404, "another firm's list");
       assert.equal((await ann.get('/f/gamma/templates')).status, 404);
+    });
+
+    test('Setup: operators add, pause, resume, reschedule and remove tasks and change settings; a firm user may not', async () => {
+      await addFirm(s.engine, { id: 'delta', name: 'Delta' });
+      await addUser(s.engine, { email: 'dee@delta.example', firmId: 'delta', password: PASSWORD });
+      const dee = await signedIn('dee@delta.example');
+      const seen = await dee.get('/f/delta/setup');
+      assert.equal(seen.status, 200);
+      assert.match(seen.text, /<code>0 2 \* \* \*<\/code>/, 'the default daily import');
+      assert.doesNotMatch(seen.text, /Add task/, 'no forms for a firm user');
+      const csrf = csrfOf(seen.text);
+      const refused = await dee.request('POST', '/f/delta/setup/settings', {
+        form: { _csrf: csrf, timezone: 'UTC', dateFormat: 'YYYY-MM-DD', recordLimit: '' },
+      });
+      assert.equal(refused.status, 403, 'an operator-only action by a firm user');
+      assert.equal(
+        (
+          await dee.request('POST', '/f/delta/setup/tasks', {
+            form: { _csrf: csrf, kind: 'import', onArrival: '1' },
+          })
+        ).status,
+        403,
+      );
+      assert.equal((await findFirm(s.engine, 'delta'))!.timezone, 'America/Los_Angeles');
+
+      const ops = await signedIn('ops@caseport.example');
+      const add = await ops.submit('/f/delta/setup', '/f/delta/setup/tasks', {
+        kind: 'export',
+        cron: '0 6 * * 1',
+        template: 'fn_passport_details_export',
+        scope: 'delta',
+      });
+      assert.equal(add.status, 303);
+      assert.match(decodeURIComponent(add.location ?? ''), /Task #\d+ added/);
+      const tasks = await listTasks(s.engine, 'delta');
+      const exp = tasks.find((t) => t.kind === 'export')!;
+      assert.deepEqual(
+        [exp.template, exp.scope, exp.cron],
+        ['fn_passport_details_export', 'delta', '0 6 * * 1'],
+      );
+      assert.equal((await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/pause`)).status, 303);
+      assert.equal((await listTasks(s.engine, 'delta')).find((t) => t.id === exp.id)!.paused, true);
+      assert.doesNotMatch(
+        (await ops.get('/f/delta/upcoming')).text,
+        /fn_passport_details_export/,
+        'a paused task has no upcoming run',
+      );
+      assert.equal((await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/resume`)).status, 303);
+      const bad = await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/schedule`, {
+        cron: 'every day',
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /cron|schedule/i);
+      assert.equal(
+        (
+          await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/schedule`, {
+            cron: '30 7 * * *',
+          })
+        ).status,
+        303,
+      );
+      assert.equal((await listTasks(s.engine, 'delta')).find((t) => t.id === exp.id)!.cron, '30 7 * * *');
+      const badTz = await ops.submit('/f/delta/setup', '/f/delta/setup/settings', {
+        timezone: 'Mars/Olympus',
+        dateFormat: 'YYYY-MM-DD',
+        recordLimit: '',
+      });
+      assert.equal(badTz.status, 400);
+      assert.match(badTz.text, /Mars\/Olympus/);
+      const ok = await ops.submit('/f/delta/setup', '/f/delta/setup/settings', {
+        zoomNoUpdate: '1',
+        timezone: 'America/New_York',
+        dateFormat: 'YYYY-MM-DD',
+        recordLimit: '5000',
+      });
+      assert.equal(ok.status, 303);
+      const f = (await findFirm(s.engine, 'delta'))!;
+      assert.deepEqual(
+        [f.zoomNoUpdate, f.timezone, f.exportDateFormat, f.recordLimit],
+        [true, 'America/New_York', 'YYYY-MM-DD', 5000],
+      );
+      assert.equal((await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/remove`)).status, 303);
+      assert.ok(!(await listTasks(s.engine, 'delta')).some((t) => t.id === exp.id));
+      assert.equal(
+        (await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/remove`)).status,
+        404,
+        'gone',
+      );
+      const ann = await signedIn('ann@acme.example');
+      assert.equal((await ann.get('/f/delta/setup')).status, 404, "another firm's setup");
     });
 
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {

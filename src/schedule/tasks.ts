@@ -1,6 +1,6 @@
 // A firm's tasks: import (on a schedule, or on arrival) and export (template, scope, schedule). Every
 // firm starts with the product's default, an import daily at 02:00 in its time zone.
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { CaseportError, usageError } from '../errors.js';
 import type { Engine } from '../store/engine.js';
 import type { Database, TaskTable } from '../store/schema.js';
@@ -114,6 +114,37 @@ export async function removeTask(engine: Engine, firmId: string, id: number): Pr
     await trx.updateTable('jobs').set({ task_id: null }).where('task_id', '=', id).execute();
     await trx.deleteFrom('tasks').where('id', '=', id).where('firm_id', '=', firmId).execute();
   });
+}
+
+/**
+ * Changes a task's schedule or pauses or resumes it. A resumed task does not catch up on the runs it
+ * missed while paused: its next run is its next tick.
+ */
+export async function updateTask(
+  engine: Engine,
+  firmId: string,
+  id: number,
+  patch: { cron?: string; paused?: boolean },
+): Promise<Task> {
+  const task = await getTask(engine, firmId, id);
+  const now = new Date().toISOString();
+  const set: Updateable<TaskTable> = { updated_at: now };
+  if (patch.cron !== undefined) {
+    if (task.onArrival) throw usageError(`task ${id} runs on arrival: it has no schedule to change`);
+    set.cron = checkCron(patch.cron);
+  }
+  if (patch.paused !== undefined) {
+    set.paused = patch.paused ? 1 : 0;
+    if (!patch.paused && task.paused) set.last_due_at = now;
+  }
+  const row = await engine.db
+    .updateTable('tasks')
+    .set(set)
+    .where('id', '=', id)
+    .where('firm_id', '=', firmId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toTask(row);
 }
 
 export interface UpcomingRun {

@@ -19,6 +19,7 @@ import { registerApi } from './api.js';
 import type { Html } from './html.js';
 import { errorPage, loginPage, type PageContext, STYLES } from './layout.js';
 import { registerPages } from './pages.js';
+import { registerSetupPage } from './setup-page.js';
 import { registerTemplatePages } from './templates-page.js';
 
 export interface WebContext {
@@ -217,5 +218,6 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
 
   await registerPages(app, ctx);
   await registerTemplatePages(app, ctx);
+  await registerSetupPage(app, ctx);
   await registerApi(app, ctx);
 }

@@ -14,6 +14,7 @@ const NAV = [
   ['attention', 'Need attention'],
   ['completed', 'Completed runs'],
   ['upcoming', 'Upcoming runs'],
+  ['setup', 'Setup'],
   ['billing', 'Billing'],
   ['templates', 'Templates'],
   ['clients', 'Clients'],
@@ -198,6 +199,7 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .cols { display:grid; grid-template-columns:2fr 1fr; gap:16px; } @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 .chart { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:8px; }
 details.card summary { cursor:pointer; }
+.sr { position:absolute; left:-9999px; }
 .scroll { overflow-x:auto; }
 .comment { border-left:3px solid var(--line); padding:4px 12px; margin:8px 0; white-space:pre-wrap; }
 .actions { display:flex; gap:12px; flex-wrap:wrap; align-items:center; margin:12px 0; }
