@@ -171,7 +171,9 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 main { max-width:1200px; margin:0 auto; padding:16px 24px 48px; }
 h1 { font-size:22px; margin:8px 0 16px; } h2 { font-size:17px; margin:24px 0 8px; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); table-layout:auto; }
-th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
+th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:break-word; }
+th { white-space:nowrap; }
+td code { display:inline-block; max-width:22em; overflow-wrap:anywhere; }
 th { background:#eef1f6; font-weight:600; font-size:13px; color:var(--muted); }
 td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; background:#e8ebf1; }

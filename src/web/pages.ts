@@ -25,6 +25,10 @@ import {
 } from './reports.js';
 import { firmFor, intParam, sendStoredFile } from './scope.js';
 
+/** A line naming the kinds of records a client has none of. */
+const noRecords = (kinds: string[]) =>
+  kinds.length === 0 ? '' : html`<p class="muted">No records yet: ${kinds.join(', ').toLowerCase()}.</p>`;
+
 const SECTION_TITLES: Record<string, string> = {
   clients: 'Client',
   expirations: 'Document expirations',
@@ -367,16 +371,19 @@ ${records.map((r) => html`<tr>${r.fields.map((f) => html`<td>${show(f.value)}</t
 </tbody></table></div>`;
     };
     const body = html`<p><a href="${base}/clients">← Clients</a></p>
-<div class="card"><dl class="facts"><dt>EmployerID</dt><dd>${p.employerCode}</dd><dt>EmployeeID</dt><dd>${p.employeeId}</dd>
+<div class="card"><dl class="facts"><dt>EmployerID</dt><dd>${p.employerCode}</dd>
 ${p.client.fields.filter((f) => f.value !== null && f.value !== '').map((f) => html`<dt>${f.column}</dt><dd>${String(f.value)}</dd>`)}
 <dt>Created</dt><dd>${when(p.client.createdAt, firm.timezone)} (${runLink(p.client.createdRunId)})</dd>
 <dt>Last changed</dt><dd>${when(p.client.updatedAt, firm.timezone)} (${runLink(p.client.updatedRunId)})</dd></dl></div>
-${p.sections.map(
-  (
-    sec,
-  ) => html`<h2>${SECTION_TITLES[sec.table] ?? sec.template} <span class="muted">(${sec.records.length})</span></h2>
-${sec.records.length === 0 ? html`<p class="muted">None.</p>` : recordTable(sec.records)}`,
-)}
+${p.sections
+  .filter((sec) => sec.records.length > 0)
+  .map(
+    (
+      sec,
+    ) => html`<h2>${SECTION_TITLES[sec.table] ?? sec.template} <span class="muted">(${sec.records.length})</span></h2>
+${recordTable(sec.records)}`,
+  )}
+${noRecords(p.sections.filter((sec) => sec.records.length === 0).map((sec) => SECTION_TITLES[sec.table] ?? sec.template))}
 <h2 id="audit">Audit trail</h2>
 <p class="muted">Every field an import changed on this client and its records, newest first: from what, to what, by which run.</p>
 ${
