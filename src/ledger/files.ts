@@ -11,6 +11,7 @@
 // from the store, not from its disk. The whole queue contract (receive, queue, claim, retry, release,
 // finish) is here; the contents live in the file store (src/store/file-store.ts).
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { enqueue } from '../notify/notify.js';
 import type { Engine } from '../store/engine.js';
 import type { FileStore } from '../store/file-store.js';
 import type { Database, FileTable } from '../store/schema.js';
@@ -297,8 +298,31 @@ export async function finishFile(
     .updateTable('files')
     .set({ status: f.status, run_id: f.runId, message: f.message, finished_at: nowIso(), lease_owner: null })
     .where('id', '=', fileId)
-    .returning('job_id')
+    .returning(['job_id', 'firm_id', 'name', 'template'])
     .executeTakeFirst();
+  if (row && f.status !== 'completed') {
+    const run =
+      f.runId === null
+        ? undefined
+        : await db.selectFrom('runs').selectAll().where('id', '=', f.runId).executeTakeFirst();
+    await enqueue(db, row.firm_id, 'attention', {
+      fileId,
+      file: row.name,
+      template: row.template,
+      status: f.status,
+      message: f.message,
+      runId: f.runId,
+      rows: run
+        ? {
+            total: run.rows_total,
+            created: run.rows_created,
+            updated: run.rows_updated,
+            unchanged: run.rows_unchanged,
+            rejected: run.rows_rejected,
+          }
+        : undefined,
+    });
+  }
   if (row?.job_id != null) await closeJobIfDone(db, row.job_id);
 }
 
@@ -311,13 +335,40 @@ async function closeJobIfDone(db: Db, jobId: number): Promise<void> {
     .limit(1)
     .executeTakeFirst();
   if (!left) {
-    await db
+    const job = await db
       .updateTable('jobs')
       .set({ status: 'done', finished_at: nowIso() })
       .where('id', '=', jobId)
       .where('status', '<>', 'done')
-      .execute();
+      .returning(['firm_id', 'kind', 'trigger', 'started_at', 'finished_at'])
+      .executeTakeFirst();
+    if (job?.firm_id) await notifyJobDone(db, job.firm_id, jobId, job);
   }
+}
+
+/** A run (job) completed: its notifications, with its files and their statuses. */
+export async function notifyJobDone(
+  db: Db,
+  firmId: string,
+  jobId: number,
+  job: { kind: string; trigger: string; started_at: string | null; finished_at: string | null },
+): Promise<void> {
+  const files = await db
+    .selectFrom('files')
+    .select(['id', 'name', 'status', 'folder'])
+    .where('job_id', '=', jobId)
+    .where('status', '<>', 'superseded')
+    .where('folder', 'in', ['Import', 'Export'])
+    .orderBy('id')
+    .execute();
+  await enqueue(db, firmId, 'completed', {
+    jobId,
+    kind: job.kind,
+    trigger: job.trigger,
+    startedAt: job.started_at,
+    finishedAt: job.finished_at,
+    files: files.map((f) => ({ id: Number(f.id), name: f.name, status: f.status, folder: f.folder })),
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
 import { type Selectable, sql } from 'kysely';
 import type { Engine } from '../store/engine.js';
 import type { JobTable } from '../store/schema.js';
-import { backoffMs, maxAttempts } from './files.js';
+import { backoffMs, maxAttempts, notifyJobDone } from './files.js';
 import { exportLeaseName, leaseTtlMs, serverTaskName } from './leases.js';
 
 export type JobRow = Selectable<JobTable>;
@@ -46,11 +46,15 @@ export async function postponeJob(engine: Engine, jobId: number, ms: number): Pr
 }
 
 export async function finishJob(engine: Engine, jobId: number, message: string | null): Promise<void> {
-  await engine.db
-    .updateTable('jobs')
-    .set({ status: 'done', finished_at: nowIso(), message, lease_owner: null })
-    .where('id', '=', jobId)
-    .execute();
+  await engine.db.transaction().execute(async (trx) => {
+    const job = await trx
+      .updateTable('jobs')
+      .set({ status: 'done', finished_at: nowIso(), message, lease_owner: null })
+      .where('id', '=', jobId)
+      .returning(['firm_id', 'kind', 'trigger', 'started_at', 'finished_at'])
+      .executeTakeFirst();
+    if (job?.firm_id && job.kind === 'export') await notifyJobDone(trx, job.firm_id, jobId, job);
+  });
 }
 
 /** An export that failed for an outage: again after a back-off, or done with the reason. */

@@ -7,6 +7,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Notifier } from '../notify/notify.js';
 import { startScheduler } from '../schedule/scheduler.js';
 import { type SftpServer, startSftpServer } from '../sftp/server.js';
 import type { SiteLimits } from '../sftp/site.js';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   scheduler: boolean;
   sftpLimits?: Partial<SiteLimits>;
   pollMs?: number;
+  /** How often the outbox is looked at (ms; default 1000). */
+  notifyEveryMs?: number;
 }
 
 export interface Running {
@@ -50,6 +53,8 @@ function batchSizeFromEnv(): number | undefined {
 
 export async function serve(o: ServeOptions): Promise<Running> {
   const store = openFileStore(o.engine, o.dataDir);
+  // Made first: a bad CASEPORT_SMTP_URL stops the start with its reason, before any work is taken.
+  const notifier = new Notifier(o.engine, o.log);
   const metrics = createMetrics(o.engine);
   const stop = new AbortController();
   // Every worker's waits listen on the one stop signal.
@@ -93,6 +98,8 @@ export async function serve(o: ServeOptions): Promise<Running> {
   }
   const scheduler = o.scheduler ? startScheduler({ engine: o.engine, log: o.log }) : undefined;
   const running = workers.map((w) => w.run(stop.signal));
+  // E-mails and webhooks of the outbox (every process delivers; each notification is claimed once).
+  running.push(notifier.run(stop.signal, o.notifyEveryMs));
   const httpAddress = http?.server.address();
   return {
     sftpPort: sftp?.port,

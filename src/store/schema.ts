@@ -207,6 +207,29 @@ export interface FileCommentTable {
   created_at: string;
 }
 
+export interface NotifySettingsTable {
+  firm_id: string;
+  emails: string;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  updated_at: string;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  firm_id: string;
+  event: string;
+  channel: string;
+  target: string;
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  next_at: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface RunErrorTable {
   id: Generated<number>;
   run_id: number;
@@ -251,6 +274,8 @@ export interface Database {
   api_tokens: ApiTokenTable;
   login_failures: LoginFailureTable;
   file_comments: FileCommentTable;
+  notify_settings: NotifySettingsTable;
+  notifications: NotificationTable;
   employers: RecordTable;
   contacts: RecordTable;
   clients: RecordTable;

@@ -3,6 +3,7 @@
 // only operators change them (the article's Professional Services configure a firm's integration).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isCaseportError } from '../errors.js';
+import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import { nextDue } from '../schedule/cron.js';
 import { addTask, listTasks, type NewTask, removeTask, updateTask } from '../schedule/tasks.js';
 import { type Firm, updateFirm } from '../store/firms.js';
@@ -63,6 +64,14 @@ export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): 
     const c = { ...(await pageContext(req, reply)), firm };
     const op = req.user.role === 'operator';
     const tasks = await listTasks(engine, firm.id);
+    const notify = await getNotifySettings(engine.db, firm.id);
+    const sent = await engine.db
+      .selectFrom('notifications')
+      .select(['created_at', 'event', 'target', 'status', 'last_error'])
+      .where('firm_id', '=', firm.id)
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute();
     const base = `/f/${encodeURIComponent(firm.id)}/setup`;
     const csrf = html`<input type="hidden" name="_csrf" value="${c.csrf}">`;
     const button = (action: string, label: string, extra?: Html) =>
@@ -111,7 +120,27 @@ ${
     : html`<table><thead><tr><th>Task</th><th>What</th><th>Schedule</th><th>Next run</th>${op ? html`<th>Change</th>` : ''}</tr></thead><tbody>${taskRows}</tbody></table>`
 }
 ${op ? addForm : html`<p class="muted">Your operator changes tasks and settings.</p>`}
-<h2>Settings</h2><div class="card">${op ? settingsForm : settings}</div>`;
+<h2>Settings</h2><div class="card">${op ? settingsForm : settings}</div>
+<h2>Notifications</h2>
+<div class="card">
+<p class="muted">An e-mail and/or a webhook when a file needs attention (Incomplete or Interrupted) and when a run completes.
+A webhook is a POST of JSON signed with <code>X-Caseport-Signature: sha256=HMAC-SHA256(secret, "&lt;X-Caseport-Timestamp&gt;.&lt;body&gt;")</code>.</p>
+${
+  op
+    ? html`<form method="post" action="${base}/notifications" class="stack">${csrf}
+<label>E-mail addresses (comma-separated) <input name="emails" value="${notify.emails.join(', ')}" size="60"></label>
+<label>Webhook URL <input name="webhookUrl" type="url" value="${notify.webhookUrl ?? ''}" size="60" placeholder="https://hr.example.com/caseport-hook"></label>
+${notify.webhookSecret ? html`<p>Signing secret: <code>${notify.webhookSecret}</code></p>` : ''}
+<button type="submit" class="primary">Save notifications</button></form>`
+    : html`<dl class="facts"><dt>E-mail</dt><dd>${notify.emails.join(', ') || '—'}</dd><dt>Webhook</dt><dd>${notify.webhookUrl ?? '—'}</dd></dl>`
+}
+${
+  sent.length === 0
+    ? ''
+    : html`<h3>Recent notifications</h3><table><thead><tr><th>When</th><th>Event</th><th>To</th><th>Outcome</th></tr></thead><tbody>
+${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UTC</td><td>${n.event === 'attention' ? 'needs attention' : 'run completed'}</td><td>${n.target}</td><td>${n.status}${n.last_error ? html`<br><span class="muted">${n.last_error}</span>` : ''}</td></tr>`)}
+</tbody></table>`
+}</div>`;
     return sendHtml(reply, page(c, 'Setup', 'setup', body));
   });
 
@@ -140,6 +169,19 @@ ${op ? addForm : html`<p class="muted">Your operator changes tasks and settings.
         }),
       );
       return reply.redirect(back(firm, 'Settings saved.'), 303);
+    },
+  );
+
+  app.post<{ Params: P }>(
+    '/f/:firm/setup/notifications',
+    { ...hide, preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const firm = await operatorFirm(ctx, req.user, req.params.firm);
+      const f = (req.body ?? {}) as Form;
+      await change(() =>
+        setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' }),
+      );
+      return reply.redirect(back(firm, 'Notifications saved.'), 303);
     },
   );
 
