@@ -555,6 +555,82 @@ for (const kind of ENGINES) {
       assert.equal((await ann.get('/f/delta/setup')).status, 404, "another firm's setup");
     });
 
+    test("the Setup API: everyone of the firm reads tasks and settings, operators change them, another firm's are 404", async () => {
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const opsUser = (await findUserByEmail(s.engine, 'ops@caseport.example'))!;
+      const ann = (await createApiToken(s.engine, annUser, 'setup')).token;
+      const ops = (await createApiToken(s.engine, opsUser, 'setup')).token;
+      const list = await api(base, ann, 'GET', '/api/v1/firms/acme/tasks');
+      assert.equal(list.status, 200);
+      assert.ok((list.body.tasks as Array<{ onArrival: boolean }>).some((t) => t.onArrival));
+      assert.equal(
+        (await api(base, ann, 'POST', '/api/v1/firms/acme/tasks', { kind: 'import', onArrival: true }))
+          .status,
+        403,
+      );
+      assert.equal(
+        (await api(base, ann, 'PATCH', '/api/v1/firms/acme/settings', { timezone: 'UTC' })).status,
+        403,
+      );
+      const firstTask = (list.body.tasks as Array<{ id: number }>)[0].id;
+      assert.equal((await api(base, ann, 'DELETE', `/api/v1/firms/acme/tasks/${firstTask}`)).status, 403);
+      for (const [m, p] of [
+        ['GET', '/api/v1/firms/beta/tasks'],
+        ['GET', '/api/v1/firms/beta/settings'],
+        ['POST', '/api/v1/firms/beta/tasks'],
+      ] as const) {
+        assert.equal(
+          (await api(base, ann, m, p, m === 'POST' ? { kind: 'import', onArrival: true } : undefined)).status,
+          404,
+          p,
+        );
+      }
+      const betaTask = (await listTasks(s.engine, 'beta'))[0].id;
+      assert.equal(
+        (await api(base, ann, 'PATCH', `/api/v1/firms/acme/tasks/${betaTask}`, { paused: true })).status,
+        403,
+        'a firm user: refused before looking',
+      );
+      assert.equal(
+        (await api(base, ops, 'PATCH', `/api/v1/firms/acme/tasks/${betaTask}`, { paused: true })).status,
+        404,
+        "beta's task under acme",
+      );
+      assert.equal((await listTasks(s.engine, 'beta'))[0].paused, false);
+
+      const made = await api(base, ops, 'POST', '/api/v1/firms/acme/tasks', {
+        kind: 'export',
+        template: 'fn_passport_details_export',
+        cron: '0 6 * * *',
+        scope: 'delta',
+      });
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.body.scope, 'delta');
+      const bad = await api(base, ops, 'PATCH', `/api/v1/firms/acme/tasks/${made.body.id}`, {
+        cron: 'sometimes',
+      });
+      assert.equal(bad.status, 400);
+      assert.equal(
+        (await api(base, ops, 'PATCH', `/api/v1/firms/acme/tasks/${made.body.id}`, { paused: true })).body
+          .paused,
+        true,
+      );
+      assert.equal((await api(base, ops, 'DELETE', `/api/v1/firms/acme/tasks/${made.body.id}`)).status, 204);
+      const tz = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', { timezone: 'Nowhere/Town' });
+      assert.equal(tz.status, 400);
+      assert.match(String(tz.body.message), /Nowhere\/Town/);
+      const set = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', {
+        notifyEmails: ['hr@acme.example'],
+        webhookUrl: 'https://hooks.example/caseport',
+      });
+      assert.equal(set.status, 200);
+      assert.deepEqual(set.body.notifyEmails, ['hr@acme.example']);
+      assert.ok(set.body.webhookSecret, 'an operator sees the signing secret');
+      const seen = await api(base, ann, 'GET', '/api/v1/firms/acme/settings');
+      assert.equal(seen.body.webhookSecret, null, 'a firm user does not');
+      assert.equal(seen.body.timezone, 'America/Los_Angeles');
+    });
+
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {
       await addUser(s.engine, { email: 'tom@acme.example', firmId: 'acme', password: PASSWORD });
       const b = new Browser(base);

@@ -20,6 +20,7 @@ import {
   resultFileOf,
 } from './reports.js';
 import { firmFor, sendStoredFile } from './scope.js';
+import { registerSetupApi } from './setup-api.js';
 
 const error = {
   type: 'object',
@@ -96,6 +97,7 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
         if (!req.user) throw new HttpError(401, 'An API token is needed: Authorization: Bearer <token>');
       });
       const me = (u: User | undefined) => u!;
+      await registerSetupApi(api, ctx, me);
 
       api.get(
         '/me',
