@@ -460,9 +460,32 @@ for (const kind of ENGINES) {
       );
       assert.equal((await ops.get('/f/gamma/lists/nosuch.csv')).status, 404);
       assert.equal((await ops.get('/f/gamma/templates/nosuch.csv')).status, 404);
+      const opsUser = (await findUserByEmail(s.engine, 'ops@caseport.example'))!;
+      const token = (await createApiToken(s.engine, opsUser, 'templates')).token;
+      const all = await api(base, token, 'GET', '/api/v1/templates');
+      assert.equal((all.body.templates as unknown[]).length, IMPORT_TEMPLATES.length + 3);
+      const viaApi = await api(
+        base,
+        token,
+        'GET',
+        '/api/v1/firms/gamma/templates/fn_Passport_Details_import',
+      );
+      assert.equal(viaApi.status, 200);
+      assert.match(viaApi.text, /^EmployerID,EmployeeID,PassportNumber/);
+      assert.match(
+        (await api(base, token, 'GET', '/api/v1/firms/gamma/lists/petitions.csv')).text,
+        /H1B-EXT/,
+      );
       const ann = await signedIn('ann@acme.example');
       assert.equal((await ann.get('/f/gamma/lists/petitions.csv')).status, 404, "another firm's list");
       assert.equal((await ann.get('/f/gamma/templates')).status, 404);
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const annToken = (await createApiToken(s.engine, annUser, 'templates')).token;
+      assert.equal((await api(base, annToken, 'GET', '/api/v1/firms/gamma/lists/petitions.csv')).status, 404);
+      assert.equal(
+        (await api(base, annToken, 'GET', '/api/v1/firms/gamma/templates/fn_Passport_Details_import')).status,
+        404,
+      );
     });
 
     test('Setup: operators add, pause, resume, reschedule and remove tasks and change settings; a firm user may not', async () => {

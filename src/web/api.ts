@@ -21,6 +21,7 @@ import {
 } from './reports.js';
 import { firmFor, sendStoredFile } from './scope.js';
 import { registerSetupApi } from './setup-api.js';
+import { registerTemplateApi } from './templates-page.js';
 
 const error = {
   type: 'object',
@@ -98,6 +99,7 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
       });
       const me = (u: User | undefined) => u!;
       await registerSetupApi(api, ctx, me);
+      await registerTemplateApi(api, ctx, me);
 
       api.get(
         '/me',

@@ -8,8 +8,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import Papa from 'papaparse';
 import { countryListFile } from '../kb/country-list.js';
 import { KB_LISTS, kbEntries } from '../kb/entries.js';
+import type { Firm } from '../store/firms.js';
 import { FIRM_LIST_TEMPLATES, IMPORT_TEMPLATES, type ImportTemplate } from '../templates/index.js';
 import { SAMPLE_ROWS } from '../templates/samples.js';
+import type { User } from './accounts.js';
 import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
 import { html } from './html.js';
 import { page } from './layout.js';
@@ -51,6 +53,27 @@ function download(reply: FastifyReply, name: string, type: string, body: string 
     .header('content-disposition', `attachment; filename="${name}"`)
     .header('x-content-type-options', 'nosniff')
     .send(typeof body === 'string' ? body : Buffer.from(body));
+}
+
+/** A list file: the Country List (.xlsx, .csv), a shipped list with the firm's additions, or a firm list. */
+async function listFile(ctx: WebContext, reply: FastifyReply, firm: Firm, fileName: string) {
+  const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(fileName);
+  if (!m || !KB_LISTS.includes(m[1]) || (m[2] === 'xlsx' && m[1] !== 'countries'))
+    throw notFound('There is no such list.');
+  if (m[1] === 'countries') {
+    const content = await countryListFile(m[2]);
+    const type =
+      m[2] === 'xlsx'
+        ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+        : 'text/csv; charset=utf-8';
+    return download(reply, m[2] === 'xlsx' ? 'Country List.xlsx' : 'Country List.csv', type, content);
+  }
+  const entries = await kbEntries(ctx.engine, m[1], firm.id);
+  const csv =
+    entries.length === 0
+      ? ''
+      : Papa.unparse(entries.map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v ?? '']))));
+  return download(reply, `${m[1]}.csv`, 'text/csv; charset=utf-8', `${csv}\r\n`);
 }
 
 export async function registerTemplatePages(app: FastifyInstance, ctx: WebContext): Promise<void> {
@@ -95,25 +118,108 @@ ${t.columns.map((col) => html`<tr><td><code>${col.name}</code></td><td>${typeTex
 
   app.get<{ Params: P }>('/f/:firm/lists/:name', hide, async (req, reply) => {
     if (!req.user) throw new HttpError(401, 'Sign in first');
-    const firm = await firmFor(engine, req.user, req.params.firm);
-    const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(req.params.name);
-    if (!m || !KB_LISTS.includes(m[1]) || (m[2] === 'xlsx' && m[1] !== 'countries'))
-      throw notFound('There is no such list.');
-    if (m[1] === 'countries') {
-      const content = await countryListFile(m[2]);
-      const type =
-        m[2] === 'xlsx'
-          ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
-          : 'text/csv; charset=utf-8';
-      return download(reply, m[2] === 'xlsx' ? 'Country List.xlsx' : 'Country List.csv', type, content);
-    }
-    const entries = await kbEntries(engine, m[1], firm.id);
-    const csv =
-      entries.length === 0
-        ? ''
-        : Papa.unparse(
-            entries.map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v ?? '']))),
-          );
-    return download(reply, `${m[1]}.csv`, 'text/csv; charset=utf-8', `${csv}\r\n`);
+    return listFile(ctx, reply, await firmFor(engine, req.user, req.params.firm), req.params.name);
   });
+}
+
+/** The template routes of the REST API (under /api/v1; the caller is signed in). */
+export async function registerTemplateApi(
+  api: FastifyInstance,
+  ctx: WebContext,
+  me: (u: User | undefined) => User,
+) {
+  const { engine } = ctx;
+  api.get(
+    '/templates',
+    {
+      schema: {
+        summary: 'Every template: its columns with type, key, required and list',
+        tags: ['templates'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              templates: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    kind: { type: 'string', description: 'import, or a firm list' },
+                    columns: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          name: { type: 'string' },
+                          type: { type: 'string' },
+                          description: { type: 'string' },
+                          key: { type: 'boolean' },
+                          required: { type: 'boolean' },
+                          list: { type: 'string', nullable: true },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => ({
+      templates: TEMPLATES.map((t) => ({
+        name: t.name,
+        kind: FIRM_LIST_TEMPLATES.includes(t) ? 'firm list' : 'import',
+        columns: t.columns.map((c) => ({
+          name: c.name,
+          type: c.parent ? 'parent' : c.type,
+          description: typeText(c),
+          key: !!c.key,
+          required: !!c.required,
+          list: c.list ?? null,
+        })),
+      })),
+    }),
+  );
+  api.get<{ Params: { firm: string; name: string } }>(
+    '/firms/:firm/templates/:name',
+    {
+      schema: {
+        summary: 'Download an empty template with a sample row (CSV)',
+        tags: ['templates'],
+        params: {
+          type: 'object',
+          properties: { firm: { type: 'string' }, name: { type: 'string' } },
+          required: ['firm', 'name'],
+        },
+        produces: ['text/csv'],
+      },
+    },
+    async (req, reply) => {
+      await firmFor(engine, me(req.user), req.params.firm);
+      const t = TEMPLATES.find((x) => x.name === req.params.name.replace(/\.csv$/, ''));
+      if (!t) throw notFound('No such template');
+      return download(reply, `${t.name}_template.csv`, 'text/csv; charset=utf-8', await sampleCsv(t));
+    },
+  );
+  api.get<{ Params: { firm: string; name: string } }>(
+    '/firms/:firm/lists/:name',
+    {
+      schema: {
+        summary:
+          "Download a list: countries.xlsx, countries.csv, a shipped list with the firm's additions, or a firm's own list (CSV)",
+        tags: ['templates'],
+        params: {
+          type: 'object',
+          properties: { firm: { type: 'string' }, name: { type: 'string' } },
+          required: ['firm', 'name'],
+        },
+        produces: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      },
+    },
+    async (req, reply) =>
+      listFile(ctx, reply, await firmFor(engine, me(req.user), req.params.firm), req.params.name),
+  );
 }
