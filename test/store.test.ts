@@ -300,6 +300,56 @@ for (const kind of ENGINES) {
       }
     });
 
+    test('a transaction left idle by a stalled process is ended by the server, so the next writer is not blocked', async (t) => {
+      if (kind !== 'postgres') return t.skip('PostgreSQL only: SQLite has one writer and no row locks');
+      const saved = process.env.CASEPORT_PG_IDLE_TX_MS;
+      process.env.CASEPORT_PG_IDLE_TX_MS = '500';
+      const stalledEngine = await store.reopen();
+      if (saved === undefined) delete process.env.CASEPORT_PG_IDLE_TX_MS;
+      else process.env.CASEPORT_PG_IDLE_TX_MS = saved;
+      const order: string[] = [];
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => {
+        locked = r;
+      });
+      const stalled = stalledEngine.db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.updateTable('firms').set({ name: 'stalled' }).where('id', '=', 'firm-a').execute();
+          locked();
+          await new Promise((r) => setTimeout(r, 3000)); // a paused process: no statement, locks held
+          order.push('stalled woke');
+          await trx.updateTable('firms').set({ name: 'stalled again' }).where('id', '=', 'firm-a').execute();
+        })
+        .then(
+          () => 'committed',
+          (e: unknown) => (stalledEngine.isOutage(e) ? 'outage' : `other: ${e}`),
+        );
+      await holding;
+      await store.engine.db
+        .updateTable('firms')
+        .set({ name: 'next writer' })
+        .where('id', '=', 'firm-a')
+        .execute();
+      order.push('next writer done');
+      assert.equal(
+        await stalled,
+        'outage',
+        'the stalled transaction failed, as an outage (its batch is retried)',
+      );
+      assert.deepEqual(
+        order,
+        ['next writer done', 'stalled woke'],
+        'the next writer did not wait for the stalled process',
+      );
+      const firm = await store.engine.db
+        .selectFrom('firms')
+        .select('name')
+        .where('id', '=', 'firm-a')
+        .executeTakeFirstOrThrow();
+      assert.equal(firm.name, 'next writer');
+    });
+
     test('a bulk write given the store waits for an open transaction instead of joining it', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => {

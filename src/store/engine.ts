@@ -313,6 +313,12 @@ async function columnTypes(db: Kysely<Database> | Transaction<Database>, table: 
   return types;
 }
 
+/** How long a session may sit idle inside a transaction (CASEPORT_PG_IDLE_TX_MS, default 2 minutes). */
+function pgIdleInTransactionMs(): number {
+  const v = Number(process.env.CASEPORT_PG_IDLE_TX_MS);
+  return Number.isInteger(v) && v >= 100 ? v : 120_000;
+}
+
 export function openPostgres(url: string): Engine {
   let safe: string;
   try {
@@ -322,7 +328,16 @@ export function openPostgres(url: string): Engine {
   } catch {
     throw configError(`--db: "${url}" is not a valid postgres:// URL`);
   }
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // A process that stalls inside a transaction (paused, partitioned) would hold its row locks for ever,
+  // and the import that took over its lease would wait on them for ever. The server ends a session idle
+  // in a transaction this long, and a statement waits for a lock at most lock_timeout (then it is an
+  // outage: the batch is retried after a back-off).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    idle_in_transaction_session_timeout: pgIdleInTransactionMs(),
+    lock_timeout: 10 * 60_000,
+  });
   // A socket error (the server restarted, the connection was killed) must not crash the process: an idle
   // client's goes to the pool, a checked-out client's to the client itself, and its query fails with it.
   pool.on('error', () => {});
@@ -353,8 +368,10 @@ export function openPostgres(url: string): Engine {
     // intervention (57: shutdown), system (58: I/O), and the driver's own socket errors.
     isOutage: (e) =>
       /^(08|40|53|57|58)/.test(codeOf(e)) ||
+      codeOf(e) === '55P03' || // lock_timeout: a stalled session held the rows
+      codeOf(e) === '25P03' || // this session sat idle in its transaction too long (see openPostgres)
       SYSTEM_ERROR.test(codeOf(e)) ||
-      /Connection terminated|connection is closed/i.test(e instanceof Error ? e.message : ''),
+      /Connection terminated|connection is closed|connection error and is not queryable/i.test(e instanceof Error ? e.message : ''),
     // One array parameter per column through unnest(): the statement text depends only on the
     // columns, and PostgreSQL parses 5,000 rows as 15 parameters instead of 75,000.
     async bulkWrite(trx, w, rows) {
