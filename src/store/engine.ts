@@ -371,7 +371,9 @@ export function openPostgres(url: string): Engine {
       codeOf(e) === '55P03' || // lock_timeout: a stalled session held the rows
       codeOf(e) === '25P03' || // this session sat idle in its transaction too long (see openPostgres)
       SYSTEM_ERROR.test(codeOf(e)) ||
-      /Connection terminated|connection is closed|connection error and is not queryable/i.test(e instanceof Error ? e.message : ''),
+      /Connection terminated|connection is closed|connection error and is not queryable/i.test(
+        e instanceof Error ? e.message : '',
+      ),
     // One array parameter per column through unnest(): the statement text depends only on the
     // columns, and PostgreSQL parses 5,000 rows as 15 parameters instead of 75,000.
     async bulkWrite(trx, w, rows) {
