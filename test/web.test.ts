@@ -654,6 +654,69 @@ for (const kind of ENGINES) {
       assert.equal(seen.body.timezone, 'America/Los_Angeles');
     });
 
+    test('hostile parameters are a 404 or a 400, never a 500 (found by the review)', async () => {
+      const ann = await signedIn('ann@acme.example');
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const opsUser = (await findUserByEmail(s.engine, 'ops@caseport.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'hostile')).token;
+      const ops = (await createApiToken(s.engine, opsUser, 'hostile')).token;
+      for (const p of [
+        '/f/acme/files/2147483648',
+        '/f/acme/files/99999999999',
+        '/f/acme/clients/2147483648',
+        '/f/acme/files/2147483648/result',
+      ]) {
+        assert.equal((await ann.get(p)).status, 404, p);
+      }
+      for (const p of [
+        '/api/v1/firms/acme/files/2147483648',
+        '/api/v1/firms/acme/files/99999999999/errors',
+        '/api/v1/firms/acme/clients/2147483648',
+      ]) {
+        assert.ok([400, 404].includes((await api(base, token, 'GET', p)).status), p);
+      }
+      for (const p of [
+        '/api/v1/firms/acme/clients?q=a%00b',
+        '/api/v1/firms/acme/attention?template=a%00b',
+        '/api/v1/firms/acme/attention?offset=9223372036854775807',
+      ]) {
+        assert.equal((await api(base, token, 'GET', p)).status, 400, p);
+      }
+      assert.equal((await ann.get('/f/acme/clients?q=a%00b')).status, 400);
+      assert.equal(
+        (
+          await api(base, token, 'POST', `/api/v1/firms/acme/files/${files.acme}/comments`, {
+            body: 'a\u0000b',
+          })
+        ).status,
+        400,
+      );
+      assert.equal(
+        (
+          await ann.submit(`/f/acme/files/${files.acme}`, `/f/acme/files/${files.acme}/comments`, {
+            body: 'a\u0000b',
+          })
+        ).status,
+        400,
+      );
+      for (const recordLimit of [1e300, 9223372036854775808]) {
+        assert.equal(
+          (await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', { recordLimit })).status,
+          400,
+          String(recordLimit),
+        );
+      }
+      assert.equal((await findFirm(s.engine, 'acme'))!.recordLimit, 1000);
+      for (const next of ['/\\evil.example', '/\t/evil.example', '//evil.example']) {
+        const b = new Browser(base);
+        const page = await b.get('/login');
+        const r = await b.request('POST', `/login?next=${encodeURIComponent(next)}`, {
+          form: { _csrf: csrfOf(page.text), email: 'ann@acme.example', password: PASSWORD },
+        });
+        assert.equal(r.location, '/', next);
+      }
+    });
+
     test('sign-in is throttled per account: after 5 failures even the right password waits', async () => {
       await addUser(s.engine, { email: 'tom@acme.example', firmId: 'acme', password: PASSWORD });
       const b = new Browser(base);

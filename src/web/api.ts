@@ -19,7 +19,7 @@ import {
   needAttention,
   resultFileOf,
 } from './reports.js';
-import { firmFor, sendStoredFile } from './scope.js';
+import { firmFor, MAX_ID, sendStoredFile } from './scope.js';
 import { registerSetupApi } from './setup-api.js';
 import { registerTemplateApi } from './templates-page.js';
 
@@ -79,12 +79,15 @@ const firmParams = {
 } as const;
 const fileParams = {
   type: 'object',
-  properties: { firm: { type: 'string', maxLength: 40 }, id: { type: 'integer', minimum: 1 } },
+  properties: {
+    firm: { type: 'string', maxLength: 40 },
+    id: { type: 'integer', minimum: 1, maximum: MAX_ID },
+  },
   required: ['firm', 'id'],
 } as const;
 const paging = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
 } as const;
 
 type FileParams = { firm: string; id: number };

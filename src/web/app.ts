@@ -50,6 +50,15 @@ async function sharedSecret(engine: Engine, name: string): Promise<string> {
   return (await read())!.value;
 }
 
+/** True if a value (a form or JSON body) holds a NUL character in any string. */
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > 20 || v === null || typeof v !== 'object') return false;
+  return Object.entries(v as Record<string, unknown>).some(
+    ([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1),
+  );
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -131,6 +140,12 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
     }
   });
 
+  // PostgreSQL text holds no NUL character: a request carrying one is refused, on both stores alike.
+  app.addHook('preHandler', async (req) => {
+    if (/%00/.test(req.url) || hasNul(req.body))
+      throw new HttpError(400, 'The request contains a NUL character, which no field can hold.');
+  });
+
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/api/'))
       return reply.code(404).send({ error: 'not_found', message: 'No such resource' });
@@ -206,7 +221,9 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       maxAge: Math.floor(SESSION_IDLE_MS / 1000),
     });
     const q = req.query as Record<string, string | undefined>;
-    const next = typeof q.next === 'string' && /^\/(?!\/)/.test(q.next) ? q.next : '/';
+    // A path of this site only: no second slash or backslash after the first, no control characters.
+    const next =
+      typeof q.next === 'string' && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(q.next) ? q.next : '/';
     return reply.redirect(next, 303);
   });
 

@@ -13,12 +13,15 @@ export async function firmFor(engine: Engine, user: User, firmId: string): Promi
   return firm;
 }
 
-/** A positive integer from a path or query parameter, or undefined. */
+/** The largest id of the store (ids are 32-bit integers on PostgreSQL): a larger one names nothing. */
+export const MAX_ID = 2_147_483_647;
+
+/** A positive integer from a path or query parameter within the stores' ids, or undefined. */
 export function intParam(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
-  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) return undefined;
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 && v <= MAX_ID ? v : undefined;
+  if (typeof v !== 'string' || !/^\d{1,10}$/.test(v)) return undefined;
   const n = Number(v);
-  return n > 0 ? n : undefined;
+  return n > 0 && n <= MAX_ID ? n : undefined;
 }
 
 /** Sends a file of the store as a download, under its own name. */

@@ -15,7 +15,10 @@ import {
 import { type Firm, updateFirm } from '../store/firms.js';
 import type { User } from './accounts.js';
 import { HttpError, notFound, type WebContext } from './app.js';
-import { firmFor } from './scope.js';
+import { firmFor, MAX_ID } from './scope.js';
+
+/** The largest allowance (a trillion records): the web form's limit too. */
+const MAX_RECORD_LIMIT = 999_999_999_999;
 
 const error = {
   type: 'object',
@@ -29,7 +32,10 @@ const firmParams = {
 } as const;
 const taskParams = {
   type: 'object',
-  properties: { firm: { type: 'string', maxLength: 40 }, id: { type: 'integer', minimum: 1 } },
+  properties: {
+    firm: { type: 'string', maxLength: 40 },
+    id: { type: 'integer', minimum: 1, maximum: MAX_ID },
+  },
   required: ['firm', 'id'],
 } as const;
 const task = {
@@ -51,7 +57,7 @@ const settings = {
     zoomNoUpdate: { type: 'boolean' },
     timezone: { type: 'string' },
     exportDateFormat: { type: 'string', enum: ['MM/DD/YYYY', 'YYYY-MM-DD'] },
-    recordLimit: { type: 'integer', nullable: true, minimum: 0 },
+    recordLimit: { type: 'integer', nullable: true, minimum: 0, maximum: MAX_RECORD_LIMIT },
     billingPeriod: { type: 'string' },
     notifyEmails: { type: 'array', items: { type: 'string' } },
     webhookUrl: { type: 'string', nullable: true },
@@ -246,7 +252,7 @@ export async function registerSetupApi(
             zoomNoUpdate: { type: 'boolean' },
             timezone: { type: 'string', maxLength: 100 },
             exportDateFormat: { type: 'string', enum: ['MM/DD/YYYY', 'YYYY-MM-DD'] },
-            recordLimit: { type: 'integer', nullable: true, minimum: 0 },
+            recordLimit: { type: 'integer', nullable: true, minimum: 0, maximum: MAX_RECORD_LIMIT },
             notifyEmails: { type: 'array', items: { type: 'string', maxLength: 320 }, maxItems: 20 },
             webhookUrl: { type: 'string', nullable: true, maxLength: 2000 },
           },
