@@ -17,6 +17,7 @@ import type { FileStore } from '../store/file-store.js';
 import type { Database, FileTable } from '../store/schema.js';
 import { recogniseFileName, runOrderKey } from '../templates/file-names.js';
 import type { Lease } from './leases.js';
+import { countsOf } from './runs.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type LedgerFile = Selectable<FileTable>;
@@ -312,15 +313,7 @@ export async function finishFile(
       status: f.status,
       message: f.message,
       runId: f.runId,
-      rows: run
-        ? {
-            total: run.rows_total,
-            created: run.rows_created,
-            updated: run.rows_updated,
-            unchanged: run.rows_unchanged,
-            rejected: run.rows_rejected,
-          }
-        : undefined,
+      rows: run ? countsOf(run) : undefined,
     });
   }
   if (row?.job_id != null) await closeJobIfDone(db, row.job_id);

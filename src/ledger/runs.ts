@@ -35,6 +35,23 @@ export function countsOf(run: Selectable<RunTable>): RowCounts {
   };
 }
 
+/** The counts of a run read through an outer join (null where the file has no run yet). */
+export function joinedCounts(r: {
+  rows_total: number | null;
+  rows_created: number | null;
+  rows_updated: number | null;
+  rows_unchanged: number | null;
+  rows_rejected: number | null;
+}): RowCounts {
+  return {
+    total: r.rows_total ?? 0,
+    created: r.rows_created ?? 0,
+    updated: r.rows_updated ?? 0,
+    unchanged: r.rows_unchanged ?? 0,
+    rejected: r.rows_rejected ?? 0,
+  };
+}
+
 const countColumns = (c: RowCounts) => ({
   rows_total: c.total,
   rows_created: c.created,

@@ -1,6 +1,7 @@
 // The run reports of the product, read from the ledger: what needs attention (Incomplete and Interrupted
 // files not yet acknowledged), completed files, and every file, newest first, with its run's counts.
 import type { Engine } from '../store/engine.js';
+import { joinedCounts } from './runs.js';
 
 export type RunsView = 'all' | 'need-attention' | 'completed';
 
@@ -65,13 +66,7 @@ export async function fileReports(
     file: r.name,
     template: r.template,
     status: r.status,
-    rows: {
-      total: r.rows_total ?? 0,
-      created: r.rows_created ?? 0,
-      updated: r.rows_updated ?? 0,
-      unchanged: r.rows_unchanged ?? 0,
-      rejected: r.rows_rejected ?? 0,
-    },
+    rows: joinedCounts(r),
     receivedAt: r.received_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,

@@ -19,15 +19,12 @@ import {
   needAttention,
   resultFileOf,
 } from './reports.js';
-import { firmFor, MAX_ID, sendStoredFile } from './scope.js';
+import { errorBody, firmObjectParams, firmParams } from './schemas.js';
+import { firmFor, sendStoredFile } from './scope.js';
 import { registerSetupApi } from './setup-api.js';
 import { registerTemplateApi } from './templates-page.js';
 
-const error = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
+const error = errorBody;
 const errors = { 400: error, 401: error, 404: error } as const;
 
 const counts = {
@@ -72,19 +69,7 @@ const comment = {
   },
 } as const;
 
-const firmParams = {
-  type: 'object',
-  properties: { firm: { type: 'string', maxLength: 40 } },
-  required: ['firm'],
-} as const;
-const fileParams = {
-  type: 'object',
-  properties: {
-    firm: { type: 'string', maxLength: 40 },
-    id: { type: 'integer', minimum: 1, maximum: MAX_ID },
-  },
-  required: ['firm', 'id'],
-} as const;
+const fileParams = firmObjectParams;
 const paging = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
   offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },

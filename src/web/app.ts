@@ -12,6 +12,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { isCaseportError } from '../errors.js';
 import type { Engine } from '../store/engine.js';
 import type { FileStore } from '../store/file-store.js';
 import { login, logout, SESSION_IDLE_MS, sessionUser, tokenUser, type User } from './accounts.js';
@@ -68,6 +69,17 @@ export class HttpError extends Error {
   }
 }
 export const notFound = (what = 'No such page') => new HttpError(404, what);
+
+/** Runs a change: the store's own refusals (a bad cron, time zone, template, address) are the caller's 400. */
+export async function asBadRequest<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isCaseportError(e) && e.code !== 'DATABASE' && e.code !== 'STORAGE')
+      throw new HttpError(400, e.message);
+    throw e;
+  }
+}
 
 export function sendHtml(reply: FastifyReply, body: Html, status = 200) {
   return reply

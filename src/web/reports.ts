@@ -2,6 +2,7 @@
 // comment or download of another firm is "not found", never "forbidden" (ids are not secrets, and a
 // different answer would say that the id exists).
 import { DateTime } from 'luxon';
+import { joinedCounts } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 
 export const ATTENTION_STATUSES = ['incomplete', 'interrupted'] as const;
@@ -75,13 +76,7 @@ function toSummary(r: SummaryRow): FileSummary {
     message: r.message,
     runId: r.run_id,
     jobId: r.job_id,
-    rows: {
-      total: r.rows_total ?? 0,
-      created: r.rows_created ?? 0,
-      updated: r.rows_updated ?? 0,
-      unchanged: r.rows_unchanged ?? 0,
-      rejected: r.rows_rejected ?? 0,
-    },
+    rows: joinedCounts(r),
   };
 }
 
@@ -315,13 +310,7 @@ export async function completedJobs(
       name: f.name,
       status: f.status,
       template: f.template,
-      rows: {
-        total: f.rows_total ?? 0,
-        created: f.rows_created ?? 0,
-        updated: f.rows_updated ?? 0,
-        unchanged: f.rows_unchanged ?? 0,
-        rejected: f.rows_rejected ?? 0,
-      },
+      rows: joinedCounts(f),
     });
     byJob.set(Number(f.job_id), list);
   }

@@ -1,7 +1,6 @@
 // The Setup routes of the REST API: a firm's tasks and settings. Every caller of the firm reads them;
 // only operators change them (403 for a firm user, 404 for another firm's).
 import type { FastifyInstance } from 'fastify';
-import { isCaseportError } from '../errors.js';
 import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import {
   addTask,
@@ -14,30 +13,16 @@ import {
 } from '../schedule/tasks.js';
 import { type Firm, updateFirm } from '../store/firms.js';
 import type { User } from './accounts.js';
-import { HttpError, notFound, type WebContext } from './app.js';
-import { firmFor, MAX_ID } from './scope.js';
+import { asBadRequest, HttpError, notFound, type WebContext } from './app.js';
+import { errorBody, firmObjectParams, firmParams } from './schemas.js';
+import { firmFor } from './scope.js';
 
 /** The largest allowance (a trillion records): the web form's limit too. */
 const MAX_RECORD_LIMIT = 999_999_999_999;
 
-const error = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
+const error = errorBody;
 const errors = { 400: error, 401: error, 403: error, 404: error } as const;
-const firmParams = {
-  type: 'object',
-  properties: { firm: { type: 'string', maxLength: 40 } },
-  required: ['firm'],
-} as const;
-const taskParams = {
-  type: 'object',
-  properties: {
-    firm: { type: 'string', maxLength: 40 },
-    id: { type: 'integer', minimum: 1, maximum: MAX_ID },
-  },
-  required: ['firm', 'id'],
-} as const;
+const taskParams = firmObjectParams;
 const task = {
   type: 'object',
   properties: {
@@ -66,17 +51,6 @@ const settings = {
 } as const;
 
 const taskOut = (t: Task) => ({ ...t });
-
-/** The store's refusals (a bad cron, time zone, template, address) are the caller's 400. */
-async function change<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isCaseportError(e) && e.code !== 'DATABASE' && e.code !== 'STORAGE')
-      throw new HttpError(400, e.message);
-    throw e;
-  }
-}
 
 export async function registerSetupApi(
   api: FastifyInstance,
@@ -167,7 +141,7 @@ export async function registerSetupApi(
         if (!b.cron || !b.template) throw new HttpError(400, 'an export task needs a template and a cron');
         t = { kind: 'export', template: b.template, cron: b.cron, delta: b.scope === 'delta' };
       }
-      return reply.code(201).send(taskOut(await change(() => addTask(engine, firm.id, t))));
+      return reply.code(201).send(taskOut(await asBadRequest(() => addTask(engine, firm.id, t))));
     },
   );
 
@@ -191,7 +165,7 @@ export async function registerSetupApi(
       await getTask(engine, firm.id, req.params.id).catch(() => {
         throw notFound('No such task');
       });
-      return taskOut(await change(() => updateTask(engine, firm.id, req.params.id, req.body)));
+      return taskOut(await asBadRequest(() => updateTask(engine, firm.id, req.params.id, req.body)));
     },
   );
 
@@ -264,7 +238,7 @@ export async function registerSetupApi(
     async (req) => {
       let firm = await operatorFirm(req.user, req.params.firm);
       const b = req.body;
-      firm = await change(() =>
+      firm = await asBadRequest(() =>
         updateFirm(engine, firm.id, {
           zoomNoUpdate: b.zoomNoUpdate,
           timezone: b.timezone,
@@ -274,7 +248,7 @@ export async function registerSetupApi(
       );
       if (b.notifyEmails !== undefined || b.webhookUrl !== undefined) {
         const now = await getNotifySettings(engine.db, firm.id);
-        await change(() =>
+        await asBadRequest(() =>
           setNotifySettings(engine, firm.id, {
             emails: (b.notifyEmails ?? now.emails).join(','),
             webhookUrl: b.webhookUrl === undefined ? (now.webhookUrl ?? '') : (b.webhookUrl ?? ''),

@@ -2,7 +2,6 @@
 // settings (Zoom No Update, time zone, export date format, allowance). Everyone of the firm sees them;
 // only operators change them (the article's Professional Services configure a firm's integration).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isCaseportError } from '../errors.js';
 import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import { nextDue } from '../schedule/cron.js';
 import { addTask, listTasks, type NewTask, removeTask, updateTask } from '../schedule/tasks.js';
@@ -10,7 +9,7 @@ import { type Firm, updateFirm } from '../store/firms.js';
 import { EXPORT_TEMPLATES } from '../templates/index.js';
 import { localText } from '../time/zones.js';
 import type { User } from './accounts.js';
-import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
+import { asBadRequest, HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
 import { type Html, html } from './html.js';
 import { page, statusBadge } from './layout.js';
 import { firmFor, intParam } from './scope.js';
@@ -38,17 +37,6 @@ function newTaskOf(f: Form): NewTask {
     return { kind: 'export', template: f.template ?? '', cron, delta: f.scope === 'delta' };
   }
   throw new HttpError(400, 'Choose import or export.');
-}
-
-/** Runs a change; the store's own refusals (a bad cron, time zone or template) come back as a 400 page. */
-async function change<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isCaseportError(e) && e.code !== 'DATABASE' && e.code !== 'STORAGE')
-      throw new HttpError(400, e.message);
-    throw e;
-  }
 }
 
 export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): Promise<void> {
@@ -160,7 +148,7 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
             ? 'MM/DD/YYYY'
             : undefined;
       if (!format) throw new HttpError(400, 'The export date format is MM/DD/YYYY or YYYY-MM-DD.');
-      await change(() =>
+      await asBadRequest(() =>
         updateFirm(engine, firm.id, {
           zoomNoUpdate: f.zoomNoUpdate === '1',
           timezone: (f.timezone ?? '').trim(),
@@ -178,7 +166,7 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
     async (req, reply) => {
       const firm = await operatorFirm(ctx, req.user, req.params.firm);
       const f = (req.body ?? {}) as Form;
-      await change(() =>
+      await asBadRequest(() =>
         setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' }),
       );
       return reply.redirect(back(firm, 'Notifications saved.'), 303);
@@ -190,7 +178,7 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
     { ...hide, preHandler: app.csrfProtection },
     async (req, reply) => {
       const firm = await operatorFirm(ctx, req.user, req.params.firm);
-      const t = await change(() => addTask(engine, firm.id, newTaskOf((req.body ?? {}) as Form)));
+      const t = await asBadRequest(() => addTask(engine, firm.id, newTaskOf((req.body ?? {}) as Form)));
       return reply.redirect(back(firm, `Task #${t.id} added.`), 303);
     },
   );
@@ -228,7 +216,7 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
     reply.redirect(
       await taskAction(req, async (f, id) => {
         const cron = String(((req.body ?? {}) as Form).cron ?? '').trim();
-        await change(() => updateTask(engine, f.id, id, { cron }));
+        await asBadRequest(() => updateTask(engine, f.id, id, { cron }));
         return `Task #${id} now runs on "${cron}".`;
       }),
       303,
