@@ -15,7 +15,11 @@ export class Browser {
   async request(
     method: string,
     path: string,
-    o: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
+    o: {
+      form?: Record<string, string> | [string, string][];
+      json?: unknown;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...o.headers };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');

@@ -519,7 +519,8 @@ for (const kind of ENGINES) {
         scope: 'delta',
       });
       assert.equal(add.status, 303);
-      assert.match(decodeURIComponent(add.location ?? ''), /Task #\d+ added/);
+      assert.match(add.location ?? '', /\?done=added-\d+/);
+      assert.match((await ops.get(add.location!)).text, /Task #\d+ added\./);
       const tasks = await listTasks(s.engine, 'delta');
       const exp = tasks.find((t) => t.kind === 'export')!;
       assert.deepEqual(
@@ -538,7 +539,9 @@ for (const kind of ENGINES) {
         cron: 'every day',
       });
       assert.equal(bad.status, 400);
-      assert.match(bad.text, /cron|schedule/i);
+      assert.match(bad.text, /role="alert">The schedule &quot;every day&quot; is not a cron expression/);
+      assert.doesNotMatch(bad.text, /--cron/, 'a message for the web, not the command line');
+      assert.match(bad.text, /value="every day"/, 'what was typed is still in the form');
       assert.equal(
         (
           await ops.submit('/f/delta/setup', `/f/delta/setup/tasks/${exp.id}/schedule`, {
@@ -554,7 +557,32 @@ for (const kind of ENGINES) {
         recordLimit: '',
       });
       assert.equal(badTz.status, 400);
-      assert.match(badTz.text, /Mars\/Olympus/);
+      assert.match(badTz.text, /role="alert">Time zone &quot;Mars\/Olympus&quot; is not an IANA time zone/);
+      assert.match(badTz.text, /name="timezone" value="Mars\/Olympus"/, 'the form keeps what was typed');
+      assert.match(badTz.text, /<option selected>YYYY-MM-DD<\/option>/);
+      const badLimit = await ops.submit('/f/delta/setup', '/f/delta/setup/settings', {
+        timezone: 'America/Chicago',
+        dateFormat: 'MM/DD/YYYY',
+        recordLimit: 'lots',
+      });
+      assert.equal(badLimit.status, 400);
+      assert.match(badLimit.text, /The allowance is a whole number/);
+      assert.match(badLimit.text, /name="recordLimit"[^>]*value="lots"/);
+      assert.match(badLimit.text, /value="America\/Chicago"/);
+      const badTask = await ops.submit('/f/delta/setup', '/f/delta/setup/tasks', {
+        kind: 'export',
+        cron: '0 6 * * 1',
+        template: 'no_such_export',
+      });
+      assert.equal(badTask.status, 400);
+      assert.match(badTask.text, /&quot;no_such_export&quot; is not an export template/);
+      assert.doesNotMatch(badTask.text, /--template/);
+      assert.match(badTask.text, /<option value="export" selected>/, 'the add form keeps its choices');
+      assert.match(
+        (await ops.get('/f/delta/setup?done=%3Cb%3Ecall%20us%3C%2Fb%3E')).text,
+        /<h1>Setup<\/h1>(?![\s\S]*call us)/,
+        'the confirmation line is never text from the link',
+      );
       const ok = await ops.submit('/f/delta/setup', '/f/delta/setup/settings', {
         zoomNoUpdate: '1',
         timezone: 'America/New_York',
@@ -714,6 +742,149 @@ for (const kind of ENGINES) {
           form: { _csrf: csrfOf(page.text), email: 'ann@acme.example', password: PASSWORD },
         });
         assert.equal(r.location, '/', next);
+      }
+    });
+
+    test('second review: deep links survive sign-in, refused input is said where it was typed, API bodies are taken as sent', async () => {
+      // A deep link opened signed out comes back after signing in (the form carries it).
+      const b = new Browser(base);
+      const away = await b.get('/f/acme/completed?page=1');
+      assert.equal(away.location, `/login?next=${encodeURIComponent('/f/acme/completed?page=1')}`);
+      const form = await b.get(away.location!);
+      assert.match(form.text, /name="next" value="\/f\/acme\/completed\?page=1"/);
+      const signed = await b.request('POST', '/login', {
+        form: {
+          _csrf: csrfOf(form.text),
+          next: '/f/acme/completed?page=1',
+          email: 'ann@acme.example',
+          password: PASSWORD,
+        },
+      });
+      assert.equal(signed.location, '/f/acme/completed?page=1');
+      const evil = new Browser(base);
+      const login = await evil.get('/login?next=//evil.example');
+      assert.doesNotMatch(login.text, /evil/, 'a foreign next is not carried');
+      const r = await evil.request('POST', '/login', {
+        form: {
+          _csrf: csrfOf(login.text),
+          next: '//evil.example',
+          email: 'ann@acme.example',
+          password: PASSWORD,
+        },
+      });
+      assert.equal(r.location, '/');
+
+      // A file of four rejected rows: a blank or doubled comment is refused on its page.
+      const file = await incompleteFile('acme', 'company_Details_import_20261125.csv', 250);
+      const ann = await signedIn('ann@acme.example');
+      const path = `/f/acme/files/${file}`;
+      const blank = await ann.submit(path, `${path}/comments`, { body: '   ' });
+      assert.equal(blank.status, 400);
+      assert.match(blank.text, /role="alert">A comment cannot be blank/);
+      const page = await ann.get(path);
+      const twice = await ann.request('POST', `${path}/comments`, {
+        form: [
+          ['_csrf', csrfOf(page.text)],
+          ['body', 'a'],
+          ['body', 'b'],
+        ],
+      });
+      assert.equal(twice.status, 400);
+      assert.match(twice.text, /sent more than once/);
+      assert.match((await ann.get(path)).text, /No comments yet/, 'nothing was saved');
+
+      // Errors past the last page show the last page; the pager has first, last and a page to go to.
+      const past = await ann.get(`${path}?page=2000`);
+      assert.equal(past.status, 200);
+      assert.match(past.text, /Page 3 of 3/);
+      assert.match(past.text, /rel="first"/);
+      assert.match(past.text, /Go to page/);
+      assert.match(past.text, /bad-249/, 'the last rows are on the last page');
+
+      // Need Attention: a bad filter is said, on the page and in the API; times name their zone.
+      for (const q of ['status=done', 'template=nope', 'from=2026-13-40', 'from=2026-11-20&to=2026-11-01']) {
+        const bad = await ann.get(`/f/acme/attention?${q}`);
+        assert.equal(bad.status, 400, q);
+        assert.match(bad.text, /role="alert"/, q);
+      }
+      const list = await ann.get('/f/acme/attention');
+      assert.match(list.text, /<time [^>]*>[^<]*(AM|PM) (PST|PDT)<\/time>/, 'the time names its zone');
+      // Filter days are the firm's days (Los Angeles), not UTC's.
+      const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(new Date());
+      assert.match((await ann.get(`/f/acme/attention?from=${today}&to=${today}`)).text, /20261125\.csv/);
+
+      // An Interrupted file says why in the list.
+      await s.engine.db
+        .updateTable('files')
+        .set({ status: 'interrupted', message: 'the store was unreachable for 10 minutes' })
+        .where('id', '=', file)
+        .execute();
+      assert.match((await ann.get('/f/acme/attention')).text, /the store was unreachable for 10 minutes/);
+
+      // A Completed file is not acknowledged, on the page or by the API.
+      const done = await processed('acme', 'company_Details_import_20261126.csv', employers, [
+        rowOf(employers, { EmployerID: 'ACME7' }),
+      ]);
+      const refused = await ann.submit(`/f/acme/files/${done}`, `/f/acme/files/${done}/acknowledge`);
+      assert.equal(refused.status, 400);
+      assert.match(
+        refused.text,
+        /Only an Interrupted or Incomplete file can be acknowledged; this one is completed/,
+      );
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const opsUser = (await findUserByEmail(s.engine, 'ops@caseport.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'review 2')).token;
+      const ops = (await createApiToken(s.engine, opsUser, 'review 2')).token;
+      const ack = await api(base, token, 'POST', `/api/v1/firms/acme/files/${done}/acknowledge`);
+      assert.equal(ack.status, 409);
+      assert.equal(ack.body.error, 'conflict');
+      const acked = await s.engine.db
+        .selectFrom('files')
+        .select('acknowledged_at')
+        .where('id', '=', done)
+        .executeTakeFirstOrThrow();
+      assert.equal(acked.acknowledged_at, null);
+      assert.equal((await api(base, token, 'GET', '/api/v1/firms/acme/attention?template=nope')).status, 400);
+
+      // API bodies: no coercion, no unknown keys, JSON only, UTF-8 only, no __proto__.
+      const comments = `/api/v1/firms/acme/files/${file}/comments`;
+      const n = await api(base, token, 'POST', comments, { body: 123 });
+      assert.equal(n.status, 400);
+      assert.match(String(n.body.message), /body\.body must be string/);
+      const extra = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', {
+        timezone: 'UTC',
+        colour: 'red',
+      });
+      assert.equal(extra.status, 400);
+      assert.match(String(extra.body.message), /"colour" is not a field/);
+      assert.equal((await findFirm(s.engine, 'acme'))!.timezone, 'America/Los_Angeles', 'nothing changed');
+      const raw = (body: BodyInit, type: string) =>
+        fetch(base + comments, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+          body,
+        }).then(async (res) => ({ status: res.status, json: (await res.json()) as { message: string } }));
+      const formBody = await raw('body=hello', 'application/x-www-form-urlencoded');
+      assert.equal(formBody.status, 415);
+      assert.match(formBody.json.message, /JSON bodies only/);
+      const proto = await raw('{"body":"x","__proto__":{"admin":true}}', 'application/json');
+      assert.equal(proto.status, 400);
+      assert.match(proto.json.message, /__proto__/);
+      const latin1 = await raw(
+        Buffer.from([0x7b, 0x22, 0x62, 0x6f, 0x64, 0x79, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]),
+        'application/json',
+      );
+      assert.equal(latin1.status, 400);
+      assert.match(latin1.json.message, /not UTF-8/);
+      const broken = await raw('{"body":', 'application/json');
+      assert.equal(broken.status, 400);
+      assert.match(broken.json.message, /not valid JSON/);
+      const listed = await api(base, token, 'GET', comments);
+      assert.deepEqual(listed.body.comments, [], 'no refused body was stored');
+
+      // Client search: the start of an EmployeeID, or a first and a last name, any case.
+      for (const q of ['e10', 'priya sh', 'SHAR']) {
+        assert.match((await ann.get(`/f/acme/clients?q=${encodeURIComponent(q)}`)).text, /Priya/, q);
       }
     });
 

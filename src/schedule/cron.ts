@@ -17,7 +17,7 @@ export function checkCron(expr: string): string {
   const fields = e.split(' ').length;
   if (!NICKNAMES.has(e.toLowerCase()) && fields !== 5) {
     throw usageError(
-      `--cron "${expr}": expected five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 daily`,
+      `the schedule "${expr}" is not a cron expression: expected five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 daily`,
     );
   }
   try {
@@ -25,7 +25,7 @@ export function checkCron(expr: string): string {
     if (!c.nextRun(new Date())) throw new Error('it never runs');
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern: /, '');
-    throw usageError(`--cron "${expr}": ${why}`);
+    throw usageError(`the schedule "${expr}" is not a cron expression: ${why}`);
   }
   return e;
 }

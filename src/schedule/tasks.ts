@@ -63,7 +63,7 @@ export async function addTask(engine: Engine, firmId: string, t: NewTask): Promi
     if (!found) {
       throw new CaseportError(
         'TEMPLATE_UNKNOWN',
-        `--template "${t.template}" is not an export template (${EXPORT_TEMPLATES.map((x) => x.name).join(', ')})`,
+        `"${t.template}" is not an export template (${EXPORT_TEMPLATES.map((x) => x.name).join(', ')})`,
       );
     }
     template = found.name;
@@ -103,7 +103,7 @@ export async function getTask(engine: Engine, firmId: string, id: number): Promi
     .where('firm_id', '=', firmId)
     .where('id', '=', id)
     .executeTakeFirst();
-  if (!row) throw usageError(`firm ${firmId} has no task ${id} (caseport task list ${firmId})`);
+  if (!row) throw usageError(`firm ${firmId} has no task ${id}`);
   return toTask(row);
 }
 

@@ -3,6 +3,7 @@
 // same schemas make the OpenAPI document. Every firm's route checks the firm first (scope.ts).
 import type { FastifyInstance } from 'fastify';
 import { listTasks, upcomingRuns } from '../schedule/tasks.js';
+import { IMPORT_TEMPLATES } from '../templates/index.js';
 import type { User } from './accounts.js';
 import { HttpError, notFound, type WebContext } from './app.js';
 import { clientPage, searchClients } from './records.js';
@@ -16,7 +17,9 @@ import {
   completedJobs,
   fileErrors,
   fileOf,
+  filterProblem,
   needAttention,
+  notAcknowledgeable,
   resultFileOf,
 } from './reports.js';
 import { errorBody, firmObjectParams, firmParams } from './schemas.js';
@@ -25,6 +28,7 @@ import { registerSetupApi } from './setup-api.js';
 import { registerTemplateApi } from './templates-page.js';
 
 const error = errorBody;
+const IMPORT_TEMPLATES_NAMES = IMPORT_TEMPLATES.map((t) => t.name);
 const errors = { 400: error, 401: error, 404: error } as const;
 
 const counts = {
@@ -131,8 +135,16 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
               properties: {
                 template: { type: 'string', maxLength: 100 },
                 status: { type: 'string', enum: [...ATTENTION_STATUSES] },
-                from: { type: 'string', format: 'date', description: 'received on or after (UTC day)' },
-                to: { type: 'string', format: 'date', description: 'received on or before (UTC day)' },
+                from: {
+                  type: 'string',
+                  format: 'date',
+                  description: "received on or after this day (in the firm's time zone)",
+                },
+                to: {
+                  type: 'string',
+                  format: 'date',
+                  description: "received on or before this day (in the firm's time zone)",
+                },
                 acknowledged: { type: 'boolean', default: false, description: 'include acknowledged files' },
                 ...paging,
               },
@@ -150,7 +162,9 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
         async (req) => {
           const firm = await firmFor(engine, me(req.user), req.params.firm);
           const { limit, offset, ...filter } = req.query;
-          return needAttention(engine, firm.id, filter, { limit, offset });
+          const problem = filterProblem(filter, IMPORT_TEMPLATES_NAMES);
+          if (problem) throw new HttpError(400, problem);
+          return needAttention(engine, firm.id, { ...filter, timezone: firm.timezone }, { limit, offset });
         },
       );
 
@@ -323,7 +337,8 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
         '/firms/:firm/clients',
         {
           schema: {
-            summary: 'Search clients by EmployeeID, or by the start of a first or last name (at most 50)',
+            summary:
+              'Search clients by the start of an EmployeeID, a first or last name, or "first last" (case-insensitive; at most 50)',
             tags: ['records'],
             params: firmParams,
             querystring: {
@@ -564,11 +579,13 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
               'Acknowledge an Interrupted or Incomplete file: it leaves Need Attention and stays findable',
             tags: ['reports'],
             params: fileParams,
-            response: { 200: fileSummary, ...errors },
+            response: { 200: fileSummary, 409: errorBody, ...errors },
           },
         },
         async (req) => {
           const { firm, file } = await fileOr404(req.user, req.params);
+          const refused = notAcknowledgeable(file);
+          if (refused) throw new HttpError(409, refused);
           const after = await acknowledge(engine, firm.id, file.id);
           if (!after) throw notFound('No such file');
           return after;

@@ -10,8 +10,11 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
 import { isCaseportError } from '../errors.js';
 import type { Engine } from '../store/engine.js';
 import type { FileStore } from '../store/file-store.js';
@@ -106,9 +109,88 @@ export async function pageContext(req: FastifyRequest, reply: FastifyReply): Pro
   return { user: req.user, csrf: csrfToken(req, reply) };
 }
 
+const API_ERRORS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+/**
+ * Request validation. A JSON body is taken as sent: a number is not text, a key the schema does not
+ * name is refused, not dropped. Path and query parameters arrive as text, so there numbers are read
+ * from text and unknown query keys are left out.
+ */
+function registerValidation(app: FastifyInstance): void {
+  const bodies = new Ajv({
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+  });
+  const params = new Ajv({
+    coerceTypes: 'array',
+    removeAdditional: true,
+    useDefaults: true,
+    allErrors: false,
+  });
+  for (const ajv of [bodies, params]) {
+    addFormats.default(ajv);
+    ajv.addKeyword('example');
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodies : params).compile(schema as object),
+  );
+  // "body.body must be string", "body: "colour" is not a field of this request".
+  app.setSchemaErrorFormatter((errors, part) => {
+    const e = errors[0];
+    const where = `${part}${(e.instancePath ?? '').replace(/\//g, '.')}`;
+    const params = (e.params ?? {}) as Record<string, unknown>;
+    if (e.keyword === 'additionalProperties')
+      return new Error(`${where}: "${String(params.additionalProperty)}" is not a field of this request`);
+    return new Error(`${where} ${e.message ?? 'is not valid'}`);
+  });
+
+  // JSON bodies: UTF-8 only (a byte that is not is refused, not replaced by U+FFFD), and no key that
+  // would reach an object's prototype.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, buf, done) => {
+    const fail = (message: string) => done(new HttpError(400, message), undefined);
+    let text: string;
+    try {
+      text = utf8.decode(buf as Buffer);
+    } catch {
+      return fail('The body is not UTF-8 text.');
+    }
+    if (text.trim() === '') return fail('The body is empty: send a JSON object.');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return fail(`The body is not valid JSON: ${(e as Error).message}`);
+    }
+    try {
+      if (value !== null && typeof value === 'object')
+        secureJson.scan(value as Record<string, unknown>, {
+          protoAction: 'error',
+          constructorAction: 'error',
+        });
+    } catch {
+      return fail('The body may not have a "__proto__" or "constructor.prototype" key.');
+    }
+    done(null, value);
+  });
+}
+
 export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const secret = await sharedSecret(ctx.engine, 'web_secret');
   const secureCookies = process.env.CASEPORT_SECURE_COOKIES === '1';
+  registerValidation(app);
   await app.register(fastifyCookie, { secret });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   await app.register(fastifyCsrf, {
@@ -147,6 +229,9 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       const auth = req.headers.authorization;
       const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
       req.user = await tokenUser(ctx.engine, m?.[1]);
+      const type = req.headers['content-type'];
+      if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+        throw new HttpError(415, 'The API takes JSON bodies only: Content-Type: application/json.');
     } else if (req.cookies[SESSION_COOKIE]) {
       req.user = await sessionUser(ctx.engine, req.cookies[SESSION_COOKIE]);
     }
@@ -178,16 +263,7 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
         message = 'Something went wrong on our side. Try again; if it persists, tell your operator.';
       }
       if (api) {
-        const error =
-          status === 400
-            ? 'bad_request'
-            : status === 401
-              ? 'unauthorized'
-              : status === 403
-                ? 'forbidden'
-                : status === 404
-                  ? 'not_found'
-                  : 'error';
+        const error = API_ERRORS[status] ?? 'error';
         return reply.code(status).send({ error, message });
       }
       if (status === 401) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
@@ -203,13 +279,20 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       .send(STYLES),
   );
 
+  /** Where to go after signing in: a path of this site only (no second slash or backslash after the
+   * first, no control characters), else the start page. */
+  const safeNext = (v: unknown): string =>
+    typeof v === 'string' && v.length <= 2000 && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(v) ? v : '/';
+
   app.get('/login', { schema: { hide: true } }, async (req, reply) => {
-    if (req.user) return reply.redirect('/', 303);
-    return sendHtml(reply, loginPage({ csrf: csrfToken(req, reply) }));
+    const next = safeNext((req.query as Record<string, unknown>).next);
+    if (req.user) return reply.redirect(next, 303);
+    return sendHtml(reply, loginPage({ csrf: csrfToken(req, reply), next }));
   });
 
   app.post('/login', { schema: { hide: true }, preHandler: app.csrfProtection }, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
+    const next = safeNext(b.next ?? (req.query as Record<string, unknown>).next);
     const email = typeof b.email === 'string' ? b.email : '';
     const password = typeof b.password === 'string' ? b.password : '';
     const r = await login(ctx.engine, email, password, req.ip);
@@ -221,7 +304,7 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       if (r.retryAfterS) reply.header('retry-after', String(r.retryAfterS));
       return sendHtml(
         reply,
-        loginPage({ csrf: csrfToken(req, reply), error, email }),
+        loginPage({ csrf: csrfToken(req, reply), error, email, next }),
         r.reason === 'throttled' ? 429 : 401,
       );
     }
@@ -232,10 +315,6 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       secure: secureCookies,
       maxAge: Math.floor(SESSION_IDLE_MS / 1000),
     });
-    const q = req.query as Record<string, string | undefined>;
-    // A path of this site only: no second slash or backslash after the first, no control characters.
-    const next =
-      typeof q.next === 'string' && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(q.next) ? q.next : '/';
     return reply.redirect(next, 303);
   });
 

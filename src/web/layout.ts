@@ -61,7 +61,7 @@ ${body}
 </html>`;
 }
 
-export function loginPage(o: { csrf: string; error?: string; email?: string }): Html {
+export function loginPage(o: { csrf: string; error?: string; email?: string; next?: string }): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -77,6 +77,7 @@ export function loginPage(o: { csrf: string; error?: string; email?: string }): 
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 <form method="post" action="/login">
   <input type="hidden" name="_csrf" value="${o.csrf}">
+  ${o.next && o.next !== '/' ? html`<input type="hidden" name="next" value="${o.next}">` : ''}
   <label>E-mail <input type="email" name="email" autocomplete="username" required value="${o.email ?? ''}" autofocus></label>
   <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
   <button type="submit" class="primary">Sign in</button>
@@ -95,7 +96,7 @@ export function errorPage(ctx: PageContext | undefined, status: number, message:
   return page(ctx, status === 404 ? 'Not found' : 'Something went wrong', 'file', body);
 }
 
-/** A time as the firm reads it (its time zone), with UTC in the tooltip. */
+/** A time as the firm reads it (its time zone, named), with UTC in the tooltip. */
 export function when(iso: string | null | undefined, timezone: string): Html {
   if (!iso) return html`<span class="muted">—</span>`;
   const d = new Date(iso);
@@ -107,6 +108,7 @@ export function when(iso: string | null | undefined, timezone: string): Html {
     day: 'numeric',
     hour: 'numeric',
     minute: '2-digit',
+    timeZoneName: 'short',
   }).format(d);
   return html`<time datetime="${d.toISOString()}" title="${d.toISOString().replace('T', ' ').slice(0, 19)} UTC">${local}</time>`;
 }
@@ -129,7 +131,8 @@ export function empty(message: string, hint?: Html | string): Html {
   return html`<div class="empty"><p>${message}</p>${hint ? html`<p class="muted">${hint}</p>` : ''}</div>`;
 }
 
-/** Previous / next links over `total` items, keeping the other query parameters. */
+/** First / previous / next / last links over `total` items and a page to go to, keeping the other
+ * query parameters. */
 export function pager(
   base: string,
   params: Record<string, string | undefined>,
@@ -139,16 +142,20 @@ export function pager(
 ): Html {
   const pages = Math.max(1, Math.ceil(total / size));
   if (pages <= 1) return html``;
+  const kept = Object.entries(params).filter((e): e is [string, string] => !!e[1] && e[0] !== 'page');
   const link = (p: number) => {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+    const q = new URLSearchParams(kept);
     q.set('page', String(p));
     return `${base}?${q}`;
   };
+  const to = (p: number, label: string, rel: string, on: boolean) =>
+    on ? html`<a href="${link(p)}" rel="${rel}">${label}</a>` : html`<span class="muted">${label}</span>`;
   return html`<nav class="pager" aria-label="Pages">
-  ${pageNo > 1 ? html`<a href="${link(pageNo - 1)}" rel="prev">← Previous</a>` : html`<span class="muted">← Previous</span>`}
+  ${to(1, '« First', 'first', pageNo > 1)} ${to(pageNo - 1, '← Previous', 'prev', pageNo > 1)}
   <span>Page ${num(pageNo)} of ${num(pages)}</span>
-  ${pageNo < pages ? html`<a href="${link(pageNo + 1)}" rel="next">Next →</a>` : html`<span class="muted">Next →</span>`}
+  ${to(pageNo + 1, 'Next →', 'next', pageNo < pages)} ${to(pages, 'Last »', 'last', pageNo < pages)}
+  <form method="get" action="${base}" class="inline">${kept.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+  <label>Go to page <input name="page" type="number" min="1" max="${pages}" value="${pageNo}" size="6"></label> <button type="submit">Go</button></form>
 </nav>`;
 }
 
@@ -195,7 +202,8 @@ button.link { background:none; border:none; padding:0; text-decoration:underline
 form.inline { display:inline; }
 .filters { display:flex; flex-wrap:wrap; gap:12px; align-items:end; margin-bottom:16px; }
 .filters label { display:flex; flex-direction:column; font-size:13px; color:var(--muted); gap:2px; }
-.pager { display:flex; gap:16px; justify-content:center; padding:12px; }
+.pager { display:flex; gap:16px; justify-content:center; align-items:center; flex-wrap:wrap; padding:12px; }
+.pager input { width:6em; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; margin:0; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .cols { display:grid; grid-template-columns:2fr 1fr; gap:16px; } @media (max-width:900px) { .cols { grid-template-columns:1fr; } }

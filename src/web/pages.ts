@@ -2,7 +2,7 @@
 // the firms (operators) and the account (API tokens). Each firm's page checks the firm first (scope.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listTasks, upcomingRuns } from '../schedule/tasks.js';
-import { listFirms } from '../store/firms.js';
+import { type Firm, findFirm, listFirms } from '../store/firms.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './accounts.js';
 import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
@@ -18,12 +18,15 @@ import {
   COMMENT_MAX,
   commentsOf,
   completedJobs,
+  type FileSummary,
   fileErrors,
   fileOf,
+  filterProblem,
   needAttention,
+  notAcknowledgeable,
   resultFileOf,
 } from './reports.js';
-import { firmFor, intParam, sendStoredFile } from './scope.js';
+import { firmFor, intParam, pageAt, pageOf, sendStoredFile } from './scope.js';
 
 /** A line naming the kinds of records a client has none of. */
 const noRecords = (kinds: string[]) =>
@@ -41,7 +44,11 @@ const SECTION_TITLES: Record<string, string> = {
   cases: 'Cases',
 };
 
+/** A line cut to `n` characters, with an ellipsis when cut. */
+const clip = (text: string, n: number) => (text.length <= n ? text : `${text.slice(0, n - 1)}…`);
+
 const PAGE_SIZE = 50;
+const IMPORT_TEMPLATE_NAMES = IMPORT_TEMPLATES.map((t) => t.name);
 const ERRORS_PAGE_SIZE = 100;
 const JOBS_PAGE_SIZE = 20;
 
@@ -84,7 +91,6 @@ ${firms.map(
     const firm = await firmFor(engine, await signedIn(req), req.params.firm);
     const c = { ...(await pageContext(req, reply)), firm };
     const q = req.query;
-    const pageNo = Math.max(1, intParam(q.page) ?? 1);
     const filter = {
       template: q.template || undefined,
       status: q.status || undefined,
@@ -92,10 +98,13 @@ ${firms.map(
       to: q.to || undefined,
       acknowledged: q.acknowledged === '1',
     };
-    const { files, total } = await needAttention(engine, firm.id, filter, {
-      limit: PAGE_SIZE,
-      offset: (pageNo - 1) * PAGE_SIZE,
-    });
+    const problem = filterProblem(filter, IMPORT_TEMPLATE_NAMES);
+    const { result, pageNo } = problem
+      ? { result: { files: [], total: 0 }, pageNo: 1 }
+      : await pageAt(pageOf(q.page), PAGE_SIZE, (p) =>
+          needAttention(engine, firm.id, { ...filter, timezone: firm.timezone }, p),
+        );
+    const { files, total } = result;
     const base = `/f/${encodeURIComponent(firm.id)}`;
     const filters = html`<form class="filters" method="get" action="${base}/attention" role="search">
   <label>Template <select name="template"><option value="">Any</option>${IMPORT_TEMPLATES.map(
@@ -108,11 +117,13 @@ ${firms.map(
   )}</select></label>
   <label>Received from <input type="date" name="from" value="${filter.from ?? ''}"></label>
   <label>to <input type="date" name="to" value="${filter.to ?? ''}"></label>
+  <span class="muted">days in ${firm.timezone}</span>
   <label><span><input type="checkbox" name="acknowledged" value="1" ${filter.acknowledged ? html`checked` : ''}> include acknowledged</span></label>
   <button type="submit">Filter</button>
 </form>`;
-    const table =
-      files.length === 0
+    const table = problem
+      ? html`<p class="error" role="alert">${problem} Change the filter and try again.</p>`
+      : files.length === 0
         ? empty(
             total === 0 && !filter.template && !filter.status && !filter.from && !filter.to
               ? 'Nothing needs attention: every file was processed completely.'
@@ -123,24 +134,32 @@ ${firms.map(
 ${files.map(
   (
     f,
-  ) => html`<tr><td><a href="${base}/files/${f.id}">${f.name}</a>${f.acknowledgedAt ? html` <span class="muted">(acknowledged)</span>` : ''}</td>
+  ) => html`<tr><td><a href="${base}/files/${f.id}">${f.name}</a>${f.acknowledgedAt ? html` <span class="muted">(acknowledged)</span>` : ''}${
+    f.status === 'interrupted' && f.message
+      ? html`<br><span class="muted">${clip(f.message, 160)}</span>`
+      : ''
+  }</td>
 <td>${f.template ?? '—'}</td><td>${statusBadge(f.status)}</td><td>${when(f.receivedAt, firm.timezone)}</td>
 <td>${when(f.finishedAt, firm.timezone)}</td><td class="n">${num(f.rows.total)}</td><td class="n">${num(f.rows.created)}</td>
 <td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
 )}</tbody></table>`;
     const body = html`<p class="muted">Interrupted and Incomplete files, newest first. Open one to review its errors, download its
-result file, comment, and acknowledge it.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
-    return sendHtml(reply, page(c, 'Need attention', 'attention', body));
+result file, comment, and acknowledge it. Times are in ${firm.timezone}.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
+    return sendHtml(reply, page(c, 'Need attention', 'attention', body), problem ? 400 : 200);
   });
 
-  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/files/:id', hide, async (req, reply) => {
-    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
-    const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
-    if (!file) throw notFound('There is no such file.');
+  /** A file's page; after a refused comment or acknowledgement, again with why (and what was typed). */
+  const filePage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    firm: Firm,
+    file: FileSummary,
+    pageNo: number,
+    refused?: { problem: string; comment?: string },
+  ) => {
     const c = { ...(await pageContext(req, reply)), firm };
-    const pageNo = Math.max(1, intParam(req.query.page) ?? 1);
-    const [errors, result, comments] = await Promise.all([
-      fileErrors(engine, firm.id, file, { limit: ERRORS_PAGE_SIZE, offset: (pageNo - 1) * ERRORS_PAGE_SIZE }),
+    const [{ result: errors, pageNo: shown }, result, comments] = await Promise.all([
+      pageAt(pageNo, ERRORS_PAGE_SIZE, (p) => fileErrors(engine, firm.id, file, p)),
       resultFileOf(engine, firm.id, file.id),
       commentsOf(engine, firm.id, file.id),
     ]);
@@ -176,15 +195,24 @@ ${
 ${errors.errors.map(
   (e) =>
     html`<tr><td class="n">${num(e.row)}</td><td>${e.column}</td><td><code>${e.value ?? ''}</code></td><td>${e.message}</td></tr>`,
-)}</tbody></table>${pager(base, {}, pageNo, ERRORS_PAGE_SIZE, errors.total)}`;
+)}</tbody></table>${pager(base, {}, shown, ERRORS_PAGE_SIZE, errors.total)}`;
     const commentList = html`<div class="card"><h2>Comments</h2>
 ${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments.map((m) => html`<div class="comment"><strong>${m.author}</strong> <span class="muted">${when(m.createdAt, firm.timezone)}</span><br>${m.body}</div>`)}
-<form method="post" action="${base}/comments" class="stack"><input type="hidden" name="_csrf" value="${c.csrf}">
-<label>Add a comment <textarea name="body" maxlength="${COMMENT_MAX}" required></textarea></label>
+<form method="post" action="${base}/comments" class="stack" id="comment"><input type="hidden" name="_csrf" value="${c.csrf}">
+${refused?.comment !== undefined ? html`<p class="error" role="alert">${refused.problem}</p>` : ''}
+<label>Add a comment <textarea name="body" maxlength="${COMMENT_MAX}" required>${refused?.comment ?? ''}</textarea></label>
 <button type="submit">Add comment</button></form></div>`;
     const body = html`<p><a href="/f/${encodeURIComponent(firm.id)}/attention">← Need attention</a></p>
+${refused && refused.comment === undefined ? html`<p class="error" role="alert">${refused.problem}</p>` : ''}
 <div class="cols"><div>${facts}<h2>Errors (${num(errors.total)})</h2>${errorTable}</div><div>${commentList}</div></div>`;
-    return sendHtml(reply, page(c, file.name, 'file', body));
+    return sendHtml(reply, page(c, file.name, 'file', body), refused ? 400 : 200);
+  };
+
+  app.get<{ Params: Params; Querystring: Query }>('/f/:firm/files/:id', hide, async (req, reply) => {
+    const firm = await firmFor(engine, await signedIn(req), req.params.firm);
+    const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
+    if (!file) throw notFound('There is no such file.');
+    return filePage(req, reply, firm, file, pageOf(req.query.page));
   });
 
   app.get<{ Params: Params }>('/f/:firm/files/:id/result', hide, async (req, reply) => {
@@ -201,14 +229,22 @@ ${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments
     async (req, reply) => {
       const user = await signedIn(req);
       const firm = await firmFor(engine, user, req.params.firm);
-      const body = String((req.body as Record<string, unknown> | undefined)?.body ?? '').trim();
-      const id = intParam(req.params.id) ?? -1;
-      if (!body) return reply.redirect(`/f/${encodeURIComponent(firm.id)}/files/${id}`, 303);
-      if (body.length > COMMENT_MAX)
-        throw new HttpError(400, `A comment has at most ${COMMENT_MAX} characters.`);
-      const added = await addComment(engine, firm.id, id, user.email, body);
-      if (!added) throw notFound('There is no such file.');
-      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/files/${id}`, 303);
+      const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
+      if (!file) throw notFound('There is no such file.');
+      const sent = (req.body as Record<string, unknown> | undefined)?.body;
+      const typed = typeof sent === 'string' ? sent : '';
+      const text = typed.trim();
+      const problem =
+        typeof sent !== 'string' && sent !== undefined
+          ? 'The comment was sent more than once; add it again.'
+          : !text
+            ? 'A comment cannot be blank.'
+            : text.length > COMMENT_MAX
+              ? `A comment has at most ${num(COMMENT_MAX)} characters; this one has ${num(text.length)}.`
+              : undefined;
+      if (problem) return filePage(req, reply, firm, file, 1, { problem, comment: typed });
+      await addComment(engine, firm.id, file.id, user.email, text);
+      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/files/${file.id}#comment`, 303);
     },
   );
 
@@ -217,8 +253,11 @@ ${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments
     { ...hide, preHandler: app.csrfProtection },
     async (req, reply) => {
       const firm = await firmFor(engine, await signedIn(req), req.params.firm);
-      const id = intParam(req.params.id) ?? -1;
-      if (!(await acknowledge(engine, firm.id, id))) throw notFound('There is no such file.');
+      const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
+      if (!file) throw notFound('There is no such file.');
+      const refused = notAcknowledgeable(file);
+      if (refused) return filePage(req, reply, firm, file, 1, { problem: refused });
+      await acknowledge(engine, firm.id, file.id);
       return reply.redirect(`/f/${encodeURIComponent(firm.id)}/attention`, 303);
     },
   );
@@ -226,11 +265,10 @@ ${comments.length === 0 ? html`<p class="muted">No comments yet.</p>` : comments
   app.get<{ Params: Params; Querystring: Query }>('/f/:firm/completed', hide, async (req, reply) => {
     const firm = await firmFor(engine, await signedIn(req), req.params.firm);
     const c = { ...(await pageContext(req, reply)), firm };
-    const pageNo = Math.max(1, intParam(req.query.page) ?? 1);
-    const { jobs, total } = await completedJobs(engine, firm.id, {
-      limit: JOBS_PAGE_SIZE,
-      offset: (pageNo - 1) * JOBS_PAGE_SIZE,
-    });
+    const {
+      result: { jobs, total },
+      pageNo,
+    } = await pageAt(pageOf(req.query.page), JOBS_PAGE_SIZE, (p) => completedJobs(engine, firm.id, p));
     const base = `/f/${encodeURIComponent(firm.id)}`;
     const TRIGGERS: Record<string, string> = {
       schedule: 'Scheduled',
@@ -344,7 +382,9 @@ ${b.runs.map((r) => html`<tr><td>${r.file}</td><td>${r.template}</td><td>${when(
 <button type="submit">Search</button></form>
 ${
   !q
-    ? empty('Search a client by EmployeeID, or by the start of a first or last name.')
+    ? empty(
+        'Search a client by the start of an EmployeeID, a first or last name, or a first and last name ("Ana Gar"); case does not matter.',
+      )
     : hits.length === 0
       ? empty(`No client matches “${q}”.`)
       : html`<table><thead><tr><th>Name</th><th>EmployeeID</th><th>EmployerID</th></tr></thead><tbody>
@@ -408,6 +448,8 @@ ${p.audit.map(
     const user = await signedIn(req);
     const c = await pageContext(req, reply);
     const tokens = await listApiTokens(engine, user);
+    // A firm user reads times in the firm's zone, as on every other page; an operator in UTC.
+    const zone = (user.firmId && (await findFirm(engine, user.firmId))?.timezone) || 'UTC';
     const body = html`<div class="card"><dl class="facts"><dt>E-mail</dt><dd>${user.email}</dd>
 <dt>Role</dt><dd>${user.role === 'operator' ? 'Operator (every firm)' : html`Firm user of <a href="/f/${encodeURIComponent(user.firmId!)}/attention">${user.firmId}</a>`}</dd></dl></div>
 <h2>API tokens</h2>
@@ -419,7 +461,7 @@ ${
     : html`<table><thead><tr><th>Name</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody>${tokens.map(
         (
           t,
-        ) => html`<tr><td>${t.name}</td><td>${when(t.createdAt, 'UTC')}</td><td>${when(t.lastUsedAt, 'UTC')}</td>
+        ) => html`<tr><td>${t.name}</td><td>${when(t.createdAt, zone)}</td><td>${when(t.lastUsedAt, zone)}</td>
 <td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${c.csrf}"><button type="submit">Revoke</button></form></td></tr>`,
       )}</tbody></table>`
 }

@@ -30,7 +30,11 @@ export async function searchClients(
 ): Promise<ClientHit[]> {
   const q = query.trim().slice(0, 100);
   if (!q) return [];
-  const prefix = `${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const like = (t: string) => `${t.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const prefix = like(q);
+  const words = q.split(/\s+/);
+  // SQLite has no default escape character for LIKE; PostgreSQL's is the backslash: both named.
+  const starts = (column: string, p: string) => sql<boolean>`lower(${sql.ref(column)}) like ${p} escape '\\'`;
   const rows = await engine.db
     .selectFrom('clients')
     .innerJoin('employers', 'employers.id', 'clients.employer_id')
@@ -45,10 +49,18 @@ export async function searchClients(
     .where('clients.firm_id', '=', firmId)
     .where((e) =>
       e.or([
-        e('clients.employee_id', '=', q),
-        // SQLite has no default escape character for LIKE; PostgreSQL's is the backslash: both named.
-        sql<boolean>`lower(clients.first_name) like ${prefix} escape '\\'`,
-        sql<boolean>`lower(clients.last_name) like ${prefix} escape '\\'`,
+        starts('clients.employee_id', prefix),
+        starts('clients.first_name', prefix),
+        starts('clients.last_name', prefix),
+        // "Jane Do": a first name and a last name, each by its start.
+        ...(words.length === 2
+          ? [
+              e.and([
+                starts('clients.first_name', like(words[0])),
+                starts('clients.last_name', like(words[1])),
+              ]),
+            ]
+          : []),
       ]),
     )
     .orderBy('clients.last_name')

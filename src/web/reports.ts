@@ -10,10 +10,12 @@ export const ATTENTION_STATUSES = ['incomplete', 'interrupted'] as const;
 export interface FileFilter {
   template?: string;
   status?: string;
-  /** Received on or after this day (YYYY-MM-DD, UTC). */
+  /** Received on or after this day (YYYY-MM-DD, in `timezone`). */
   from?: string;
-  /** Received on or before this day (YYYY-MM-DD, UTC). */
+  /** Received on or before this day (YYYY-MM-DD, in `timezone`). */
   to?: string;
+  /** The firm's time zone, whose days `from` and `to` are (UTC when absent). */
+  timezone?: string;
   /** Acknowledged files too (they leave Need Attention and stay findable). */
   acknowledged?: boolean;
 }
@@ -34,6 +36,28 @@ export interface FileSummary {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The UTC instant a day (YYYY-MM-DD) starts in a time zone, `plus` days on; undefined if no such day. */
+export function dayStart(day: string, timezone = 'UTC', plus = 0): string | undefined {
+  if (!DAY.test(day)) return undefined;
+  const d = DateTime.fromISO(day, { zone: timezone });
+  return d.isValid ? (d.plus({ days: plus }).toUTC().toISO() ?? undefined) : undefined;
+}
+
+/** What is wrong with a Need Attention filter, said for a person, or undefined. */
+export function filterProblem(f: FileFilter, templates: readonly string[]): string | undefined {
+  if (f.template && !templates.includes(f.template)) return `"${f.template}" is not an import template.`;
+  if (f.status && !(ATTENTION_STATUSES as readonly string[]).includes(f.status))
+    return `The status is Interrupted or Incomplete, not "${f.status}".`;
+  for (const [name, day] of [
+    ['Received from', f.from],
+    ['Received to', f.to],
+  ] as const) {
+    if (day && !dayStart(day)) return `${name}: "${day}" is not a date (YYYY-MM-DD).`;
+  }
+  if (f.from && f.to && f.from > f.to) return 'Received from is after received to.';
+  return undefined;
+}
 
 function summaryQuery(engine: Engine, firmId: string) {
   return engine.db
@@ -95,8 +119,10 @@ export async function needAttention(
   q = q.where('files.status', 'in', statuses);
   if (!f.acknowledged) q = q.where('files.acknowledged_at', 'is', null);
   if (f.template) q = q.where('files.template', '=', f.template);
-  if (f.from && DAY.test(f.from)) q = q.where('files.received_at', '>=', `${f.from}T00:00:00.000Z`);
-  if (f.to && DAY.test(f.to)) q = q.where('files.received_at', '<=', `${f.to}T23:59:59.999Z`);
+  const from = f.from ? dayStart(f.from, f.timezone) : undefined;
+  const to = f.to ? dayStart(f.to, f.timezone, 1) : undefined;
+  if (from) q = q.where('files.received_at', '>=', from);
+  if (to) q = q.where('files.received_at', '<', to);
   const total = await q
     .clearSelect()
     .select((e) => e.fn.countAll<number>().as('n'))
@@ -207,6 +233,12 @@ export async function addComment(
  * Acknowledges an Interrupted or Incomplete file: it leaves Need Attention and stays findable. Undefined
  * if the firm has no such file; the file as it is otherwise (acknowledging twice keeps the first time).
  */
+/** Why a file cannot be acknowledged (only a file that needs attention can be), or undefined. */
+export function notAcknowledgeable(file: FileSummary): string | undefined {
+  if ((ATTENTION_STATUSES as readonly string[]).includes(file.status)) return undefined;
+  return `Only an Interrupted or Incomplete file can be acknowledged; this one is ${file.status}.`;
+}
+
 export async function acknowledge(
   engine: Engine,
   firmId: string,

@@ -24,6 +24,24 @@ export function intParam(v: unknown): number | undefined {
   return n > 0 && n <= MAX_ID ? n : undefined;
 }
 
+/** The page number a query asks for: 1 unless a whole number from 1 up. */
+export const pageOf = (v: unknown): number => intParam(v) ?? 1;
+
+/**
+ * Fetches page `pageNo` of `size` items; asked for a page past the last, the last page instead (and
+ * says which page it shows).
+ */
+export async function pageAt<T extends { total: number }>(
+  pageNo: number,
+  size: number,
+  fetch: (p: { limit: number; offset: number }) => Promise<T>,
+): Promise<{ result: T; pageNo: number }> {
+  const result = await fetch({ limit: size, offset: (pageNo - 1) * size });
+  const last = Math.max(1, Math.ceil(result.total / size));
+  if (pageNo <= last) return { result, pageNo };
+  return { result: await fetch({ limit: size, offset: (last - 1) * size }), pageNo: last };
+}
+
 /** Sends a file of the store as a download, under its own name. */
 export function sendStoredFile(
   ctx: WebContext,

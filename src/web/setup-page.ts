@@ -1,7 +1,7 @@
 // Setup: the firm's tasks (import or export, template, schedule, on arrival, export scope) and its
 // settings (Zoom No Update, time zone, export date format, allowance). Everyone of the firm sees them;
 // only operators change them (the article's Professional Services configure a firm's integration).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import { nextDue } from '../schedule/cron.js';
 import { addTask, listTasks, type NewTask, removeTask, updateTask } from '../schedule/tasks.js';
@@ -15,6 +15,40 @@ import { page, statusBadge } from './layout.js';
 import { firmFor, intParam } from './scope.js';
 
 type Form = Record<string, string | undefined>;
+
+/** A change the operator asked for and was refused: where on the page, why, and what was typed. */
+interface Refused {
+  section: 'settings' | 'notifications' | 'add' | `task-${number}`;
+  message: string;
+  form: Form;
+}
+
+/** A form's fields as text; a field sent twice is a refused form, not two values joined. */
+function formOf(body: unknown): Form {
+  const form: Form = {};
+  for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    if (k === '_csrf') continue;
+    if (typeof v !== 'string') throw new HttpError(400, `The form field "${k}" was sent more than once.`);
+    form[k] = v;
+  }
+  return form;
+}
+
+/** The line shown after a change was made, from the page's ?done= code (never text from the link). */
+function doneText(code: string | undefined): string | undefined {
+  const m = /^(settings|notifications|(added|paused|resumed|schedule|removed)-(\d{1,10}))$/.exec(code ?? '');
+  if (!m) return undefined;
+  if (m[1] === 'settings') return 'Settings saved.';
+  if (m[1] === 'notifications') return 'Notifications saved.';
+  const what: Record<string, string> = {
+    added: 'added',
+    paused: 'paused',
+    resumed: 'resumed',
+    schedule: 'has its new schedule',
+    removed: 'removed',
+  };
+  return `Task #${m[3]} ${what[m[2]]}.`;
+}
 
 /** The firm, for an operator; a firm user may not change setup (403: the page itself is theirs to see). */
 async function operatorFirm(ctx: WebContext, user: User | undefined, firmId: string): Promise<Firm> {
@@ -43,14 +77,22 @@ export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): 
   const { engine } = ctx;
   const hide = { schema: { hide: true } };
   type P = { firm: string; id?: string };
-  const back = (firm: Firm, note?: string) =>
-    `/f/${encodeURIComponent(firm.id)}/setup${note ? `?done=${encodeURIComponent(note)}` : ''}`;
 
-  app.get<{ Params: P; Querystring: Form }>('/f/:firm/setup', hide, async (req, reply) => {
-    if (!req.user) throw new HttpError(401, 'Sign in first');
-    const firm = await firmFor(engine, req.user, req.params.firm);
+  /** The page; after a refused change, again with the message beside the form and what was typed. */
+  const render = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    firm: Firm,
+    state: { done?: string; refused?: Refused } = {},
+  ) => {
+    const user = req.user as User;
     const c = { ...(await pageContext(req, reply)), firm };
-    const op = req.user.role === 'operator';
+    const op = user.role === 'operator';
+    const refused = state.refused;
+    const typed = (section: Refused['section'], name: string, stored: string) =>
+      refused?.section === section ? (refused.form[name] ?? '') : stored;
+    const problem = (section: Refused['section']) =>
+      refused?.section === section ? html`<p class="error" role="alert">${refused.message}</p>` : '';
     const tasks = await listTasks(engine, firm.id);
     const notify = await getNotifySettings(engine.db, firm.id);
     const sent = await engine.db
@@ -64,7 +106,7 @@ export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): 
     const csrf = html`<input type="hidden" name="_csrf" value="${c.csrf}">`;
     const button = (action: string, label: string, extra?: Html) =>
       html`<form method="post" action="${action}" class="inline">${csrf}${extra ?? ''}<button type="submit">${label}</button></form>`;
-    const done = typeof req.query.done === 'string' ? req.query.done.slice(0, 200) : '';
+    const done = state.done ?? '';
     const now = new Date();
     const taskRows = tasks.map((t) => {
       const next = t.cron && !t.paused ? nextDue(t.cron, firm.timezone, now, 1)[0] : undefined;
@@ -72,12 +114,12 @@ export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): 
         t.kind === 'import'
           ? 'Import the files in Import'
           : `Export ${t.template} (${t.scope === 'delta' ? 'changes only' : 'full'})`;
-      return html`<tr><td>#${t.id}</td><td>${what}</td><td>${t.onArrival ? 'on arrival' : html`<code>${t.cron}</code>`}</td>
+      return html`<tr><td>#${t.id}</td><td>${what}${problem(`task-${t.id}`)}</td><td>${t.onArrival ? 'on arrival' : html`<code>${t.cron}</code>`}</td>
 <td>${t.paused ? statusBadge('paused') : next ? localText(next, firm.timezone) : t.onArrival ? 'within seconds of each upload' : '—'}</td>
 ${
   op
     ? html`<td><div class="actions">${button(`${base}/tasks/${t.id}/${t.paused ? 'resume' : 'pause'}`, t.paused ? 'Resume' : 'Pause')}
-${t.onArrival ? '' : button(`${base}/tasks/${t.id}/schedule`, 'Change schedule', html`<label class="sr">Schedule of task ${t.id} <input name="cron" value="${t.cron ?? ''}" size="12" aria-label="Schedule of task ${t.id}"></label> `)}
+${t.onArrival ? '' : button(`${base}/tasks/${t.id}/schedule`, 'Change schedule', html`<label class="sr">Schedule of task ${t.id} <input name="cron" value="${typed(`task-${t.id}`, 'cron', t.cron ?? '')}" size="12" aria-label="Schedule of task ${t.id}"></label> `)}
 ${button(`${base}/tasks/${t.id}/remove`, 'Remove')}</div></td>`
     : ''
 }</tr>`;
@@ -87,18 +129,22 @@ ${button(`${base}/tasks/${t.id}/remove`, 'Remove')}</div></td>`
 <dt>Time zone</dt><dd>${firm.timezone}</dd>
 <dt>Export date format</dt><dd>${firm.exportDateFormat}</dd>
 <dt>Allowance</dt><dd>${firm.recordLimit === null ? 'unlimited' : `${firm.recordLimit.toLocaleString('en-US')} records a ${firm.billingPeriod}`}</dd></dl>`;
-    const settingsForm = html`<form method="post" action="${base}/settings" class="stack">${csrf}
-<label><input type="checkbox" name="zoomNoUpdate" value="1" ${firm.zoomNoUpdate ? html`checked` : ''}> Honour "Zoom No Update"</label>
-<label>Time zone (IANA) <input name="timezone" value="${firm.timezone}" required></label>
-<label>Export date format <select name="dateFormat">${['MM/DD/YYYY', 'YYYY-MM-DD'].map((f) => html`<option ${firm.exportDateFormat === f ? html`selected` : ''}>${f}</option>`)}</select></label>
-<label>Allowance (records a ${firm.billingPeriod}; empty: unlimited) <input name="recordLimit" inputmode="numeric" pattern="\\d*" value="${firm.recordLimit ?? ''}"></label>
+    const zoom = refused?.section === 'settings' ? refused.form.zoomNoUpdate === '1' : firm.zoomNoUpdate;
+    const format = typed('settings', 'dateFormat', firm.exportDateFormat);
+    const settingsForm = html`<form method="post" action="${base}/settings" class="stack" id="settings">${csrf}${problem('settings')}
+<label><input type="checkbox" name="zoomNoUpdate" value="1" ${zoom ? html`checked` : ''}> Honour "Zoom No Update"</label>
+<label>Time zone (IANA, e.g. America/Los_Angeles) <input name="timezone" value="${typed('settings', 'timezone', firm.timezone)}" required></label>
+<label>Export date format <select name="dateFormat">${['MM/DD/YYYY', 'YYYY-MM-DD'].map((f) => html`<option ${format === f ? html`selected` : ''}>${f}</option>`)}</select></label>
+<label>Allowance (records a ${firm.billingPeriod}; empty: unlimited) <input name="recordLimit" inputmode="numeric" pattern="\\d*" value="${typed('settings', 'recordLimit', firm.recordLimit === null ? '' : String(firm.recordLimit))}"></label>
 <button type="submit" class="primary">Save settings</button></form>`;
-    const addForm = html`<form method="post" action="${base}/tasks" class="card stack">${csrf}<h2>Add a task</h2>
-<label>Kind <select name="kind"><option value="import">Import</option><option value="export">Export</option></select></label>
-<label><input type="checkbox" name="onArrival" value="1"> Import on arrival (within seconds of each upload; no schedule)</label>
-<label>Schedule (cron, in the firm's time zone; e.g. <code>0 2 * * *</code> is 02:00 daily) <input name="cron" placeholder="0 2 * * *"></label>
-<label>Export template <select name="template">${EXPORT_TEMPLATES.map((t) => html`<option>${t.name}</option>`)}</select></label>
-<label>Export scope <select name="scope"><option value="full">Full</option><option value="delta">Changes since the last export</option></select></label>
+    const added = refused?.section === 'add' ? refused.form : {};
+    const chosen = (name: string, value: string) => (added[name] === value ? html`selected` : '');
+    const addForm = html`<form method="post" action="${base}/tasks" class="card stack" id="add-task">${csrf}<h2>Add a task</h2>${problem('add')}
+<label>Kind <select name="kind"><option value="import">Import</option><option value="export" ${chosen('kind', 'export')}>Export</option></select></label>
+<label><input type="checkbox" name="onArrival" value="1" ${added.onArrival === '1' ? html`checked` : ''}> Import on arrival (within seconds of each upload; no schedule)</label>
+<label>Schedule (cron, in the firm's time zone; e.g. <code>0 2 * * *</code> is 02:00 daily) <input name="cron" placeholder="0 2 * * *" value="${added.cron ?? ''}"></label>
+<label>Export template <select name="template">${EXPORT_TEMPLATES.map((t) => html`<option ${chosen('template', t.name)}>${t.name}</option>`)}</select></label>
+<label>Export scope <select name="scope"><option value="full">Full</option><option value="delta" ${chosen('scope', 'delta')}>Changes since the last export</option></select></label>
 <button type="submit" class="primary">Add task</button></form>`;
     const body = html`${done ? html`<p class="notice" role="status">${done}</p>` : ''}
 <h2>Tasks</h2>
@@ -115,9 +161,9 @@ ${op ? addForm : html`<p class="muted">Your operator changes tasks and settings.
 A webhook is a POST of JSON signed with <code>X-Caseport-Signature: sha256=HMAC-SHA256(secret, "&lt;X-Caseport-Timestamp&gt;.&lt;body&gt;")</code>.</p>
 ${
   op
-    ? html`<form method="post" action="${base}/notifications" class="stack">${csrf}
-<label>E-mail addresses (comma-separated) <input name="emails" value="${notify.emails.join(', ')}" size="60"></label>
-<label>Webhook URL <input name="webhookUrl" type="url" value="${notify.webhookUrl ?? ''}" size="60" placeholder="https://hr.example.com/caseport-hook"></label>
+    ? html`<form method="post" action="${base}/notifications" class="stack" id="notifications">${csrf}${problem('notifications')}
+<label>E-mail addresses (comma-separated) <input name="emails" value="${typed('notifications', 'emails', notify.emails.join(', '))}" size="60"></label>
+<label>Webhook URL <input name="webhookUrl" type="url" value="${typed('notifications', 'webhookUrl', notify.webhookUrl ?? '')}" size="60" placeholder="https://hr.example.com/caseport-hook"></label>
 ${notify.webhookSecret ? html`<p>Signing secret: <code>${notify.webhookSecret}</code></p>` : ''}
 <button type="submit" class="primary">Save notifications</button></form>`
     : html`<dl class="facts"><dt>E-mail</dt><dd>${notify.emails.join(', ') || '—'}</dd><dt>Webhook</dt><dd>${notify.webhookUrl ?? '—'}</dd></dl>`
@@ -129,106 +175,131 @@ ${
 ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UTC</td><td>${n.event === 'attention' ? 'needs attention' : 'run completed'}</td><td>${n.target}</td><td>${n.status}${n.last_error ? html`<br><span class="muted">${n.last_error}</span>` : ''}</td></tr>`)}
 </tbody></table>`
 }</div>`;
-    return sendHtml(reply, page(c, 'Setup', 'setup', body));
+    return sendHtml(reply, page(c, 'Setup', 'setup', body), refused ? 400 : 200);
+  };
+
+  app.get<{ Params: P; Querystring: Form }>('/f/:firm/setup', hide, async (req, reply) => {
+    if (!req.user) throw new HttpError(401, 'Sign in first');
+    const firm = await firmFor(engine, req.user, req.params.firm);
+    return render(req, reply, firm, { done: doneText(req.query.done) });
   });
 
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/settings',
-    { ...hide, preHandler: app.csrfProtection },
-    async (req, reply) => {
-      const firm = await operatorFirm(ctx, req.user, req.params.firm);
-      const f = (req.body ?? {}) as Form;
-      const limit = (f.recordLimit ?? '').trim();
-      if (limit !== '' && !/^\d{1,12}$/.test(limit))
-        throw new HttpError(400, 'The allowance is a whole number of records, or empty for unlimited.');
-      const format =
-        f.dateFormat === 'YYYY-MM-DD'
-          ? 'YYYY-MM-DD'
-          : f.dateFormat === 'MM/DD/YYYY'
-            ? 'MM/DD/YYYY'
-            : undefined;
-      if (!format) throw new HttpError(400, 'The export date format is MM/DD/YYYY or YYYY-MM-DD.');
-      await asBadRequest(() =>
-        updateFirm(engine, firm.id, {
+  /** Runs a change; a refused one (the operator's input) shows the page again with what was typed. */
+  const change = async (
+    req: FastifyRequest<{ Params: P }>,
+    reply: FastifyReply,
+    section: (firm: Firm) => Refused['section'],
+    act: (firm: Firm, form: Form) => Promise<string>,
+  ) => {
+    const firm = await operatorFirm(ctx, req.user, req.params.firm);
+    const form = formOf(req.body);
+    try {
+      const done = await asBadRequest(() => act(firm, form));
+      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/setup?done=${done}#${section(firm)}`, 303);
+    } catch (e) {
+      if (!(e instanceof HttpError) || e.status !== 400) throw e;
+      const message = e.message[0].toUpperCase() + e.message.slice(1);
+      return render(req, reply, firm, { refused: { section: section(firm), message, form } });
+    }
+  };
+  const opts = { ...hide, preHandler: app.csrfProtection };
+
+  app.post<{ Params: P }>('/f/:firm/setup/settings', opts, (req, reply) =>
+    change(
+      req,
+      reply,
+      () => 'settings',
+      async (firm, f) => {
+        const limit = (f.recordLimit ?? '').trim().replace(/[,_\s]/g, '');
+        if (limit !== '' && !/^\d{1,12}$/.test(limit))
+          throw new HttpError(400, 'The allowance is a whole number of records, or empty for unlimited.');
+        const format =
+          f.dateFormat === 'YYYY-MM-DD'
+            ? 'YYYY-MM-DD'
+            : f.dateFormat === 'MM/DD/YYYY'
+              ? 'MM/DD/YYYY'
+              : undefined;
+        if (!format) throw new HttpError(400, 'The export date format is MM/DD/YYYY or YYYY-MM-DD.');
+        await updateFirm(engine, firm.id, {
           zoomNoUpdate: f.zoomNoUpdate === '1',
           timezone: (f.timezone ?? '').trim(),
           exportDateFormat: format,
           recordLimit: limit === '' ? null : Number(limit),
-        }),
-      );
-      return reply.redirect(back(firm, 'Settings saved.'), 303);
-    },
+        });
+        return 'settings';
+      },
+    ),
   );
 
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/notifications',
-    { ...hide, preHandler: app.csrfProtection },
-    async (req, reply) => {
+  app.post<{ Params: P }>('/f/:firm/setup/notifications', opts, (req, reply) =>
+    change(
+      req,
+      reply,
+      () => 'notifications',
+      async (firm, f) => {
+        await setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' });
+        return 'notifications';
+      },
+    ),
+  );
+
+  app.post<{ Params: P }>('/f/:firm/setup/tasks', opts, (req, reply) =>
+    change(
+      req,
+      reply,
+      () => 'add',
+      async (firm, f) => {
+        const t = await addTask(engine, firm.id, newTaskOf(f));
+        return `added-${t.id}`;
+      },
+    ),
+  );
+
+  /** A change to one task: 404 for a task that is not the firm's. */
+  const taskChange =
+    (act: (firm: Firm, id: number, form: Form) => Promise<string>) =>
+    async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
       const firm = await operatorFirm(ctx, req.user, req.params.firm);
-      const f = (req.body ?? {}) as Form;
-      await asBadRequest(() =>
-        setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' }),
+      const id = intParam(req.params.id);
+      if (id === undefined || !(await listTasks(engine, firm.id)).some((t) => t.id === id))
+        throw notFound('There is no such task.');
+      return change(
+        req,
+        reply,
+        () => `task-${id}`,
+        (f, form) => act(f, id, form),
       );
-      return reply.redirect(back(firm, 'Notifications saved.'), 303);
-    },
-  );
-
+    };
   app.post<{ Params: P }>(
-    '/f/:firm/setup/tasks',
-    { ...hide, preHandler: app.csrfProtection },
-    async (req, reply) => {
-      const firm = await operatorFirm(ctx, req.user, req.params.firm);
-      const t = await asBadRequest(() => addTask(engine, firm.id, newTaskOf((req.body ?? {}) as Form)));
-      return reply.redirect(back(firm, `Task #${t.id} added.`), 303);
-    },
+    '/f/:firm/setup/tasks/:id/pause',
+    opts,
+    taskChange(async (f, id) => {
+      await updateTask(engine, f.id, id, { paused: true });
+      return `paused-${id}`;
+    }),
   );
-
-  const taskAction = async (
-    req: FastifyRequest<{ Params: P }>,
-    act: (firm: Firm, id: number) => Promise<string>,
-  ) => {
-    const firm = await operatorFirm(ctx, req.user, req.params.firm);
-    const id = intParam(req.params.id);
-    if (id === undefined || !(await listTasks(engine, firm.id)).some((t) => t.id === id))
-      throw notFound('There is no such task.');
-    return back(firm, await act(firm, id));
-  };
-  const opts = { ...hide, preHandler: app.csrfProtection };
-  app.post<{ Params: P }>('/f/:firm/setup/tasks/:id/pause', opts, async (req, reply) =>
-    reply.redirect(
-      await taskAction(req, async (f, id) => {
-        await updateTask(engine, f.id, id, { paused: true });
-        return `Task #${id} paused.`;
-      }),
-      303,
-    ),
+  app.post<{ Params: P }>(
+    '/f/:firm/setup/tasks/:id/resume',
+    opts,
+    taskChange(async (f, id) => {
+      await updateTask(engine, f.id, id, { paused: false });
+      return `resumed-${id}`;
+    }),
   );
-  app.post<{ Params: P }>('/f/:firm/setup/tasks/:id/resume', opts, async (req, reply) =>
-    reply.redirect(
-      await taskAction(req, async (f, id) => {
-        await updateTask(engine, f.id, id, { paused: false });
-        return `Task #${id} resumed.`;
-      }),
-      303,
-    ),
+  app.post<{ Params: P }>(
+    '/f/:firm/setup/tasks/:id/schedule',
+    opts,
+    taskChange(async (f, id, form) => {
+      await updateTask(engine, f.id, id, { cron: (form.cron ?? '').trim() });
+      return `schedule-${id}`;
+    }),
   );
-  app.post<{ Params: P }>('/f/:firm/setup/tasks/:id/schedule', opts, async (req, reply) =>
-    reply.redirect(
-      await taskAction(req, async (f, id) => {
-        const cron = String(((req.body ?? {}) as Form).cron ?? '').trim();
-        await asBadRequest(() => updateTask(engine, f.id, id, { cron }));
-        return `Task #${id} now runs on "${cron}".`;
-      }),
-      303,
-    ),
-  );
-  app.post<{ Params: P }>('/f/:firm/setup/tasks/:id/remove', opts, async (req, reply) =>
-    reply.redirect(
-      await taskAction(req, async (f, id) => {
-        await removeTask(engine, f.id, id);
-        return `Task #${id} removed.`;
-      }),
-      303,
-    ),
+  app.post<{ Params: P }>(
+    '/f/:firm/setup/tasks/:id/remove',
+    opts,
+    taskChange(async (f, id) => {
+      await removeTask(engine, f.id, id);
+      return `removed-${id}`;
+    }),
   );
 }
