@@ -101,16 +101,20 @@ export function when(iso: string | null | undefined, timezone: string): Html {
   if (!iso) return html`<span class="muted">—</span>`;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return html`${iso}`;
-  const local = new Intl.DateTimeFormat('en-US', {
+  const day = new Intl.DateTimeFormat('en-US', {
     timeZone: timezone,
     year: 'numeric',
     month: 'short',
     day: 'numeric',
+  }).format(d);
+  const time = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
     hour: 'numeric',
     minute: '2-digit',
     timeZoneName: 'short',
   }).format(d);
-  return html`<time datetime="${d.toISOString()}" title="${d.toISOString().replace('T', ' ').slice(0, 19)} UTC">${local}</time>`;
+  // A narrow column breaks between the day and the time, never inside either.
+  return html`<time datetime="${d.toISOString()}" title="${d.toISOString().replace('T', ' ').slice(0, 19)} UTC"><span class="nw">${day},</span> <span class="nw">${time}</span></time>`;
 }
 
 export function duration(start: string | null, end: string | null): string {
@@ -180,7 +184,10 @@ h1 { font-size:22px; margin:8px 0 16px; } h2 { font-size:17px; margin:24px 0 8px
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); table-layout:auto; }
 th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:break-word; }
 th { white-space:nowrap; }
-td code { display:inline-block; max-width:22em; overflow-wrap:anywhere; }
+.nw { white-space:nowrap; }
+/* Long file names break rather than widen the table past the page. */
+td a { overflow-wrap:anywhere; }
+td code { display:inline-block; min-width:12ch; max-width:22em; overflow-wrap:anywhere; }
 th { background:#eef1f6; font-weight:600; font-size:13px; color:var(--muted); }
 td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; background:#e8ebf1; }

@@ -117,7 +117,6 @@ ${firms.map(
   )}</select></label>
   <label>Received from <input type="date" name="from" value="${filter.from ?? ''}"></label>
   <label>to <input type="date" name="to" value="${filter.to ?? ''}"></label>
-  <span class="muted">days in ${firm.timezone}</span>
   <label><span><input type="checkbox" name="acknowledged" value="1" ${filter.acknowledged ? html`checked` : ''}> include acknowledged</span></label>
   <button type="submit">Filter</button>
 </form>`;
@@ -144,7 +143,7 @@ ${files.map(
 <td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
 )}</tbody></table>`;
     const body = html`<p class="muted">Interrupted and Incomplete files, newest first. Open one to review its errors, download its
-result file, comment, and acknowledge it. Times are in ${firm.timezone}.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
+result file, comment, and acknowledge it. Days and times are in ${firm.timezone}.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
     return sendHtml(reply, page(c, 'Need attention', 'attention', body), problem ? 400 : 200);
   });
 
