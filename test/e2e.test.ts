@@ -102,10 +102,10 @@ for (const kind of ENGINES) {
     });
 
     /** The page fits 1280 px (no horizontal scrolling); on SQLite its screenshot is saved. */
-    async function checkPage(name: string) {
+    async function checkPage(name: string, screenshot = true) {
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 1280, `${name}: ${width} px wide at 1280`);
-      if (kind === 'sqlite') {
+      if (kind === 'sqlite' && screenshot) {
         mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
       }
@@ -186,7 +186,9 @@ for (const kind of ENGINES) {
       assert.equal(await row.count(), 1);
       const cells = (await row.locator('td').allTextContents()).map((c) => c.trim());
       assert.deepEqual(cells.slice(2, 5), ['JobTitle', 'Engineer', 'Senior Engineer']);
-      assert.match(cells[5], /^run \d+$/);
+      assert.equal(cells[5], 'fn_Details_Data_import_20261122.csv', 'the file whose run changed it');
+      const byFile = row.getByRole('link', { name: 'fn_Details_Data_import_20261122.csv' });
+      assert.match((await byFile.getAttribute('href')) ?? '', /^\/f\/acme\/files\/\d+$/);
       await checkPage('client-record');
 
       for (const [name, label] of [
@@ -204,6 +206,22 @@ for (const kind of ENGINES) {
       }
       await page.goto(`${base}/account`);
       await checkPage('account');
+    });
+
+    test('a 236-character file name and a comment without spaces do not widen any page', async () => {
+      const name = `company_Details_import_20261121_${'7'.repeat(200)}.csv`;
+      await uploadAndWait(name, [rowOf(employers, { EmployerID: 'LONG1', FEIN: 'not-a-fein' })]);
+      await page.goto(`${base}/f/acme/attention`);
+      await checkPage('need-attention (long name)', false);
+      await page.getByRole('link', { name }).click();
+      await page.getByLabel('Add a comment').fill('x'.repeat(3000));
+      await page.getByRole('button', { name: 'Add comment' }).click();
+      await page.getByText('x'.repeat(3000)).waitFor();
+      await checkPage('file (long name and comment)', false);
+      for (const p of ['completed', 'billing']) {
+        await page.goto(`${base}/f/acme/${p}`);
+        await checkPage(`${p} (long name)`, false);
+      }
     });
 
     test('the keyboard reaches sign-in and the navigation', async () => {

@@ -394,7 +394,11 @@ for (const kind of ENGINES) {
         /JobTitle<\/td>\s*<td>Engineer<\/td>\s*<td>Staff &lt;Engineer&gt;<\/td>/,
         'the change, from what to what',
       );
-      assert.match(page.text, new RegExp(`run ${run.run_id}`));
+      assert.match(
+        page.text,
+        new RegExp(`<a href="/f/acme/files/${second}">fn_Details_Data_import_20261123\\.csv</a>`),
+        'by the file whose run changed it',
+      );
 
       const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
       const token = (await createApiToken(s.engine, annUser, 'records')).token;
@@ -899,6 +903,168 @@ for (const kind of ENGINES) {
       assert.ok(Number(r.headers.get('retry-after')) > 0);
       // Another account from the same address still signs in (the address limit is higher).
       assert.equal((await b.login('ann@acme.example', PASSWORD)).status, 303);
+    });
+
+    test('third review: sessions, redirects, settings changed all or nothing, ids and bodies, search in any script', async () => {
+      const ann = await signedIn('ann@acme.example');
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const opsUser = (await findUserByEmail(s.engine, 'ops@caseport.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'review 3')).token;
+      const ops = (await createApiToken(s.engine, opsUser, 'review 3')).token;
+
+      // The session cookie is renewed with the session on every page.
+      const renewed = (await ann.get('/f/acme/attention')).headers
+        .getSetCookie()
+        .find((c) => c.startsWith('caseport_session='));
+      assert.match(renewed ?? '', /Max-Age=43200/);
+
+      // A form posted after the session ended returns, after sign-in, to the page it was on.
+      const file = await incompleteFile('acme', 'company_Details_import_20261127.csv', 1);
+      const path = `/f/acme/files/${file}`;
+      const pageText = (await ann.get(path)).text;
+      await s.engine.db.deleteFrom('sessions').execute();
+      const late = await ann.request('POST', `${path}/comments`, {
+        form: { _csrf: csrfOf(pageText), body: 'typed before lunch' },
+        headers: { referer: `${base}${path}` },
+      });
+      assert.equal(late.location, `/login?next=${encodeURIComponent(path)}`);
+
+      // A next with letters outside ASCII is percent-encoded, not a 500.
+      const b = new Browser(base);
+      const login = await b.get(`/login?next=${encodeURIComponent('/f/acme/clients?q=日本')}`);
+      const r = await b.request('POST', '/login', {
+        form: {
+          _csrf: csrfOf(login.text),
+          next: '/f/acme/clients?q=日本',
+          email: 'ann@acme.example',
+          password: PASSWORD,
+        },
+      });
+      assert.equal(r.status, 303);
+      assert.equal(r.location, '/f/acme/clients?q=%E6%97%A5%E6%9C%AC');
+      assert.equal((await b.get('/login?next=%2F%C3%A9')).location, '/%C3%A9');
+
+      // A comment counts a line break once, as the browser's maxlength does.
+      const lines = `${'x'.repeat(99)}\r\n`.repeat(40);
+      assert.equal(lines.length, 4040);
+      assert.equal((await b.submit(path, `${path}/comments`, { body: lines })).status, 303);
+
+      // A query parameter given twice, an address that cannot be decoded: a 400 said on a page or in JSON.
+      const twice = await b.get('/f/acme/clients?q=a&q=b');
+      assert.equal(twice.status, 400);
+      assert.match(twice.text, /given more than once/);
+      const badUrl = await b.get('/f/%FF/attention');
+      assert.equal(badUrl.status, 400);
+      assert.match(badUrl.headers.get('content-type') ?? '', /text\/html/);
+      const badApi = await api(base, token, 'GET', '/api/v1/firms/%FF/attention');
+      assert.equal(badApi.status, 400);
+      assert.equal(badApi.body.error, 'bad_request');
+
+      // Ids are digits only; a route without a body refuses one; a GET with a content type is fine.
+      for (const p of [
+        '/api/v1/firms/acme/clients/1e3',
+        '/api/v1/firms/acme/clients/0x10',
+        `/api/v1/firms/acme/files/+${file}`,
+      ])
+        assert.equal((await api(base, token, 'GET', p)).status, 400, p);
+      const ack = await api(base, token, 'POST', `/api/v1/firms/acme/files/${file}/acknowledge`, {
+        colour: 'red',
+      });
+      assert.equal(ack.status, 400);
+      assert.match(String(ack.body.message), /"colour" is not a field/);
+      assert.equal(
+        (await api(base, token, 'GET', `/api/v1/firms/acme/files/${file}`)).body.acknowledgedAt,
+        null,
+      );
+      const plain = await fetch(`${base}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      });
+      assert.equal(plain.status, 200);
+
+      // Settings: all or nothing; the allowance has the stores' bound; a time zone is trimmed.
+      const partial = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', {
+        timezone: 'Europe/Paris',
+        zoomNoUpdate: true,
+        notifyEmails: ['not-an-email'],
+      });
+      assert.equal(partial.status, 400);
+      const firm = (await findFirm(s.engine, 'acme'))!;
+      assert.deepEqual([firm.timezone, firm.zoomNoUpdate], ['America/Los_Angeles', false], 'nothing changed');
+      const huge = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', {
+        recordLimit: 3_000_000_000,
+      });
+      assert.equal(huge.status, 400);
+      const opsWeb = await signedIn('ops@caseport.example');
+      const hugeForm = await opsWeb.submit('/f/acme/setup', '/f/acme/setup/settings', {
+        timezone: 'America/Los_Angeles',
+        dateFormat: 'MM/DD/YYYY',
+        recordLimit: '5,000,000,000',
+      });
+      assert.equal(hugeForm.status, 400);
+      assert.match(hugeForm.text, /from 0 to 2,147,483,647/);
+      assert.match(hugeForm.text, /value="5,000,000,000"/);
+      const max = await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', {
+        recordLimit: 2_147_483_647,
+        timezone: '  America/Los_Angeles ',
+      });
+      assert.equal(max.status, 200, max.text);
+      assert.equal((await findFirm(s.engine, 'acme'))!.recordLimit, 2_147_483_647);
+      await api(base, ops, 'PATCH', '/api/v1/firms/acme/settings', { recordLimit: 1000 });
+      const both = await opsWeb.submit('/f/acme/setup', '/f/acme/setup/tasks', {
+        kind: 'import',
+        onArrival: '1',
+        cron: '0 3 * * *',
+      });
+      assert.equal(both.status, 400);
+      assert.match(both.text, /An on-arrival import has no schedule/);
+
+      // A token needs one name.
+      assert.equal((await b.submit('/account', '/account/tokens', { name: '  ' })).status, 400);
+      const acct = await b.get('/account');
+      const dup = await b.request('POST', '/account/tokens', {
+        form: [
+          ['_csrf', csrfOf(acct.text)],
+          ['name', 'a'],
+          ['name', 'b'],
+        ],
+      });
+      assert.equal(dup.status, 400);
+      assert.doesNotMatch((await b.get('/account')).text, /a,b/);
+
+      // to=9999-12-31 is no upper bound; a name starting with an accented capital is found in any case.
+      const all = await api(base, token, 'GET', '/api/v1/firms/acme/attention?to=9999-12-31');
+      assert.ok(Number(all.body.total) > 0);
+      const clients = templateNamed('fn_Details_Data_import');
+      await processed('acme', 'fn_Details_Data_import_20261127.csv', clients, [
+        rowOf(clients, { EmployerID: 'ACME1', EmployeeID: 'E2001', FirstName: 'Émile', LastName: 'Zola' }),
+        rowOf(clients, { EmployerID: 'ACME1', EmployeeID: 'E2002', FirstName: 'Ömer', LastName: 'Şahin' }),
+      ]);
+      for (const [q, who] of [
+        ['Émile', 'Zola'],
+        ['émile', 'Zola'],
+        ['ÉMILE ZO', 'Zola'],
+        ['şahin', 'Ömer'],
+        ['ö', 'Şahin'],
+      ]) {
+        const hits = await api(base, token, 'GET', `/api/v1/firms/acme/clients?q=${encodeURIComponent(q)}`);
+        assert.match(JSON.stringify(hits.body), new RegExp(who), q);
+      }
+    });
+
+    test('sign-in attempts sent in parallel are throttled like attempts one after another', async () => {
+      await addUser(s.engine, { email: 'par@acme.example', firmId: 'acme', password: PASSWORD });
+      const b = new Browser(base);
+      const csrf = csrfOf((await b.get('/login')).text);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          b.request('POST', '/login', {
+            form: { _csrf: csrf, email: 'par@acme.example', password: `wrong-${i}-password` },
+          }),
+        ),
+      );
+      const checked = answers.filter((a) => a.status === 401).length;
+      assert.ok(checked <= 5, `${checked} passwords were checked; at most 5 may be`);
+      assert.equal(answers.filter((a) => a.status === 429).length, 12 - checked);
     });
   });
 }

@@ -39,12 +39,11 @@ export async function getNotifySettings(db: Db, firmId: string): Promise<NotifyS
   };
 }
 
-/** Sets a firm's channels; a new webhook gets a new secret. Bad addresses or URLs are refused. */
-export async function setNotifySettings(
-  engine: Engine,
-  firmId: string,
-  o: { emails: string; webhookUrl: string },
-): Promise<NotifySettings> {
+/** The channels as they will be stored, or a USAGE error naming the bad address or URL. */
+export function checkNotifySettings(o: { emails: string; webhookUrl: string }): {
+  emails: string[];
+  url: string;
+} {
   const emails = o.emails
     .split(/[\s,;]+/)
     .map((e) => e.trim().toLowerCase())
@@ -63,6 +62,16 @@ export async function setNotifySettings(
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       throw usageError('a webhook URL is http:// or https://');
   }
+  return { emails, url };
+}
+
+/** Sets a firm's channels; a new webhook gets a new secret. Bad addresses or URLs are refused. */
+export async function setNotifySettings(
+  engine: Engine,
+  firmId: string,
+  o: { emails: string; webhookUrl: string },
+): Promise<NotifySettings> {
+  const { emails, url } = checkNotifySettings(o);
   const before = await getNotifySettings(engine.db, firmId);
   const secret = !url
     ? null

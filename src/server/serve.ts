@@ -13,7 +13,7 @@ import { type SftpServer, startSftpServer } from '../sftp/server.js';
 import type { SiteLimits } from '../sftp/site.js';
 import type { Engine } from '../store/engine.js';
 import { type FileStore, openFileStore } from '../store/file-store.js';
-import { registerWeb } from '../web/app.js';
+import { frameworkError, registerWeb } from '../web/app.js';
 import { sweepWork } from '../worker/import-stage.js';
 import { Worker } from '../worker/worker.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -123,7 +123,7 @@ function minFreeBytes(): number {
 
 async function startHttp(o: ServeOptions, metrics: Metrics, store: FileStore): Promise<FastifyInstance> {
   // Request ids and a bounded body; the reports app and API on the same port (src/web).
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, frameworkErrors: frameworkError });
   await registerWeb(app, { engine: o.engine, store, log: o.log });
   app.get('/health', async (_req, reply) => {
     // The data folder takes uploads and files being processed: nearly full, this node cannot work.

@@ -161,6 +161,10 @@ export function openSqlite(file: string): Engine {
   sqlite.pragma('wal_autocheckpoint = 16384');
   // Then a short one: waiting for another process's write lock is done by the driver, asynchronously.
   sqlite.pragma('busy_timeout = 50');
+  // SQLite's lower() changes ASCII letters only: searches by name use this one (as PostgreSQL's lower).
+  sqlite.function('unicode_lower', { deterministic: true }, (v: unknown) =>
+    typeof v === 'string' ? v.toLowerCase() : v,
+  );
   const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite, { lockWaitMs: lockWaitMs() }) });
   const maxParams = 32766;
   const prepared = new Map<string, RowStatement>();

@@ -74,14 +74,23 @@ function toFirm(row: FirmTable): Firm {
   };
 }
 
+/** The largest allowance a firm can have (the stores keep it as a 32-bit integer). */
+export const MAX_RECORD_LIMIT = 2_147_483_647;
+
+export function checkRecordLimit(limit: number | null | undefined): void {
+  if (limit != null && (!Number.isInteger(limit) || limit < 0 || limit > MAX_RECORD_LIMIT)) {
+    throw configError(
+      `the allowance "${limit}" must be a whole number of records from 0 to ${MAX_RECORD_LIMIT.toLocaleString('en-US')}`,
+    );
+  }
+}
+
 export async function addFirm(engine: Engine, f: NewFirm): Promise<Firm> {
   if (!FIRM_ID.test(f.id)) {
     throw configError(`firm id "${f.id}" must be 1-40 lowercase letters, digits, "-" or "_"`);
   }
   if (!f.name.trim()) throw configError('firm name must not be empty');
-  if (f.recordLimit != null && (!Number.isInteger(f.recordLimit) || f.recordLimit < 0)) {
-    throw configError(`record limit "${f.recordLimit}" must be a whole number of rows, 0 or more`);
-  }
+  checkRecordLimit(f.recordLimit);
   const existing = await engine.db.selectFrom('firms').select('id').where('id', '=', f.id).executeTakeFirst();
   if (existing) throw firmExists(f.id);
   const row: FirmTable = {
@@ -115,7 +124,10 @@ export async function updateFirm(
 ): Promise<Firm> {
   const set: Partial<FirmTable> = {};
   if (patch.zoomNoUpdate !== undefined) set.zoom_no_update = patch.zoomNoUpdate ? 1 : 0;
-  if (patch.recordLimit !== undefined) set.record_limit = patch.recordLimit;
+  if (patch.recordLimit !== undefined) {
+    checkRecordLimit(patch.recordLimit);
+    set.record_limit = patch.recordLimit;
+  }
   if (patch.exportDateFormat !== undefined) set.export_date_format = patch.exportDateFormat;
   if (patch.timezone !== undefined) set.timezone = checkTimeZone(patch.timezone);
   if (patch.sftpPassword !== undefined) set.sftp_password_hash = hashPassword(patch.sftpPassword);

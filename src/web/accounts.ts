@@ -101,12 +101,20 @@ export async function login(
   const email = emailIn.trim().toLowerCase().slice(0, 320);
   const now = Date.now();
   const since = now - THROTTLE_WINDOW_MS;
+  // The attempt is written before any check, and counted with the others: attempts sent in parallel
+  // cannot all pass the count before any of them is written (they are refused, not let through).
+  const mine = await engine.db
+    .insertInto('login_failures')
+    .values({ account: email, address, at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const failures = (column: 'account' | 'address', value: string) =>
     engine.db
       .selectFrom('login_failures')
-      .select(['at'])
+      .select(['id', 'at'])
       .where(column, '=', value)
       .where('at', '>', since)
+      .where('id', '!=', mine.id)
       .orderBy('at', 'desc')
       .limit(Math.max(THROTTLE.account, THROTTLE.address))
       .execute();
@@ -115,9 +123,15 @@ export async function login(
     failures('address', address),
   ]);
   const over = (rows: { at: number }[], limit: number) =>
-    rows.length >= limit ? Math.ceil((Number(rows[limit - 1].at) + THROTTLE_WINDOW_MS - now) / 1000) : 0;
+    rows.length >= limit
+      ? Math.max(1, Math.ceil((Number(rows[limit - 1].at) + THROTTLE_WINDOW_MS - now) / 1000))
+      : 0;
   const wait = Math.max(over(byAccount, THROTTLE.account), over(byAddress, THROTTLE.address));
-  if (wait > 0) return { ok: false, reason: 'throttled', retryAfterS: wait };
+  if (wait > 0) {
+    // A refused attempt does not count: the wait ends when the oldest failure leaves the window.
+    await engine.db.deleteFrom('login_failures').where('id', '=', mine.id).execute();
+    return { ok: false, reason: 'throttled', retryAfterS: wait };
+  }
   const row = await engine.db
     .selectFrom('users')
     .select(['id', 'email', 'role', 'firm_id', 'password_hash', 'disabled'])
@@ -126,7 +140,6 @@ export async function login(
   // An unknown account costs as much as a known one: no timing tells which e-mails exist.
   const good = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
   if (!row || !good || row.disabled) {
-    await engine.db.insertInto('login_failures').values({ account: email, address, at: now }).execute();
     // Old failures go as new ones come: the table stays small.
     await engine.db.deleteFrom('login_failures').where('at', '<', since).execute();
     return { ok: false, reason: 'invalid' };

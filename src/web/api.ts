@@ -86,8 +86,23 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
   const { engine } = ctx;
   await app.register(
     async (api) => {
-      api.addHook('preHandler', async (req) => {
+      api.addHook('onRequest', async (req) => {
         if (!req.user) throw new HttpError(401, 'An API token is needed: Authorization: Bearer <token>');
+      });
+      api.addHook('preValidation', async (req) => {
+        // An id is digits, as on the pages: not 1e3, 0x10 or +3, which a number schema would read.
+        const id = (req.params as Record<string, unknown> | undefined)?.id;
+        if (id !== undefined && !/^\d{1,10}$/.test(String(id)))
+          throw new HttpError(
+            400,
+            `params.id must be a whole number of digits, not "${String(id).slice(0, 40)}"`,
+          );
+        // A route that takes no body refuses one, as a route with a body schema refuses unknown keys.
+        const body = req.body as unknown;
+        if (!req.routeOptions.schema?.body && body !== undefined && body !== null) {
+          const keys = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : ['(a body)'];
+          if (keys.length > 0) throw new HttpError(400, `body: "${keys[0]}" is not a field of this request`);
+        }
       });
       const me = (u: User | undefined) => u!;
       await registerSetupApi(api, ctx, me);
@@ -563,7 +578,7 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
         },
         async (req, reply) => {
           const { firm, file } = await fileOr404(req.user, req.params);
-          const text = req.body.body.trim();
+          const text = req.body.body.replace(/\r\n?/g, '\n').trim();
           if (!text) throw new HttpError(400, 'body: a comment cannot be blank');
           const added = await addComment(engine, firm.id, file.id, me(req.user).email, text);
           if (!added) throw notFound('No such file');

@@ -120,6 +120,38 @@ const API_ERRORS: Record<number, string> = {
   429: 'too_many_requests',
 };
 
+/** Where to go after signing in: a path of this site only (no second slash or backslash after the
+ * first, no control characters), percent-encoded as a Location header must be; else the start page. */
+export function safeNext(v: unknown): string {
+  if (typeof v !== 'string' || v.length > 2000 || !/^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(v))
+    return '/';
+  try {
+    const u = new URL(v, 'http://caseport.invalid');
+    return u.origin === 'http://caseport.invalid' ? u.pathname + u.search + u.hash : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** The path of the page a form was posted from (this site's, by the Referer header), if any. */
+function refererPath(req: FastifyRequest): string | undefined {
+  const ref = req.headers.referer;
+  if (!ref) return undefined;
+  try {
+    const u = new URL(ref);
+    return u.host === req.headers.host ? safeNext(u.pathname + u.search) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Errors Fastify meets before a route (an address with bad percent-encoding): said like any other. */
+export function frameworkError(_err: Error, req: FastifyRequest, reply: FastifyReply) {
+  const message = 'The address is not valid: it has a character or percent-encoding that cannot be read.';
+  if (req.url.startsWith('/api/')) return reply.code(400).send({ error: 'bad_request', message });
+  return sendHtml(reply, errorPage(undefined, 400, message), 400);
+}
+
 /**
  * Request validation. A JSON body is taken as sent: a number is not text, a key the schema does not
  * name is refused, not dropped. Path and query parameters arrive as text, so there numbers are read
@@ -224,17 +256,34 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Who is asking: a session cookie (pages) or an API token (API).
-  app.addHook('onRequest', async (req) => {
+  const sessionCookie = {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: secureCookies,
+    maxAge: Math.floor(SESSION_IDLE_MS / 1000),
+  };
+  app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith('/api/v1/')) {
       const auth = req.headers.authorization;
       const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
       req.user = await tokenUser(ctx.engine, m?.[1]);
       const type = req.headers['content-type'];
-      if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || !!req.headers['transfer-encoding'];
+      if (hasBody && !/^application\/json\s*(;|$)/i.test(type ?? ''))
         throw new HttpError(415, 'The API takes JSON bodies only: Content-Type: application/json.');
     } else if (req.cookies[SESSION_COOKIE]) {
       req.user = await sessionUser(ctx.engine, req.cookies[SESSION_COOKIE]);
+      // The session lasts 12 hours from its last use: the cookie is renewed with it.
+      if (req.user) reply.setCookie(SESSION_COOKIE, req.cookies[SESSION_COOKIE], sessionCookie);
     }
+  });
+
+  // A page's query parameter given twice is refused (the API's schemas do the same for the API).
+  app.addHook('preValidation', async (req) => {
+    if (req.url.startsWith('/api/')) return;
+    for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>))
+      if (Array.isArray(v)) throw new HttpError(400, `The parameter "${k}" was given more than once.`);
   });
 
   // PostgreSQL text holds no NUL character: a request carrying one is refused, on both stores alike.
@@ -266,7 +315,14 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
         const error = API_ERRORS[status] ?? 'error';
         return reply.code(status).send({ error, message });
       }
-      if (status === 401) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+      if (status === 401) {
+        // Back to where the user was: the page itself, or for a form, the page the form was on.
+        const back = req.method === 'GET' ? req.url : refererPath(req);
+        return reply.redirect(
+          back && back !== '/' ? `/login?next=${encodeURIComponent(back)}` : '/login',
+          303,
+        );
+      }
       const ctx2 = req.user ? { user: req.user, csrf: csrfToken(req, reply) } : undefined;
       return sendHtml(reply, errorPage(ctx2, status, message), status);
     },
@@ -281,8 +337,6 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
 
   /** Where to go after signing in: a path of this site only (no second slash or backslash after the
    * first, no control characters), else the start page. */
-  const safeNext = (v: unknown): string =>
-    typeof v === 'string' && v.length <= 2000 && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(v) ? v : '/';
 
   app.get('/login', { schema: { hide: true } }, async (req, reply) => {
     const next = safeNext((req.query as Record<string, unknown>).next);
@@ -308,13 +362,7 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
         r.reason === 'throttled' ? 429 : 401,
       );
     }
-    reply.setCookie(SESSION_COOKIE, r.session, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: secureCookies,
-      maxAge: Math.floor(SESSION_IDLE_MS / 1000),
-    });
+    reply.setCookie(SESSION_COOKIE, r.session, sessionCookie);
     return reply.redirect(next, 303);
   });
 

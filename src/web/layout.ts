@@ -168,7 +168,7 @@ export const STYLES = `
   --ok:#1c7c4a; --warn:#a4620a; --bad:#b3261e; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 * { box-sizing: border-box; }
 body { margin:0; color:var(--ink); background:var(--bg); font-size:15px; line-height:1.45; }
-a { color:var(--brand); }
+a { color:var(--brand); overflow-wrap:anywhere; }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline:3px solid #f2b705; outline-offset:2px; }
 .skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; background:#fff; padding:6px; z-index:2; }
 .top { display:flex; align-items:center; gap:16px; padding:10px 24px; background:var(--brand); color:var(--brand-ink); }
@@ -180,13 +180,11 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .tabs a { padding:10px 12px; text-decoration:none; color:var(--muted); border-bottom:3px solid transparent; }
 .tabs a[aria-current=page] { color:var(--ink); border-bottom-color:var(--brand); font-weight:600; }
 main { max-width:1200px; margin:0 auto; padding:16px 24px 48px; }
-h1 { font-size:22px; margin:8px 0 16px; } h2 { font-size:17px; margin:24px 0 8px; }
+h1 { font-size:22px; margin:8px 0 16px; overflow-wrap:anywhere; } h2 { font-size:17px; margin:24px 0 8px; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); table-layout:auto; }
-th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:break-word; }
+th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
 th { white-space:nowrap; }
 .nw { white-space:nowrap; }
-/* Long file names break rather than widen the table past the page. */
-td a { overflow-wrap:anywhere; }
 td code { display:inline-block; min-width:12ch; max-width:22em; overflow-wrap:anywhere; }
 th { background:#eef1f6; font-weight:600; font-size:13px; color:var(--muted); }
 td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
@@ -212,13 +210,13 @@ form.inline { display:inline; }
 .pager { display:flex; gap:16px; justify-content:center; align-items:center; flex-wrap:wrap; padding:12px; }
 .pager input { width:6em; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; margin:0; }
-dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
-.cols { display:grid; grid-template-columns:2fr 1fr; gap:16px; } @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
+dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; min-width:0; overflow-wrap:anywhere; }
+.cols { display:grid; grid-template-columns:minmax(0,2fr) minmax(0,1fr); gap:16px; } @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 .chart { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:8px; }
 details.card summary { cursor:pointer; }
 .sr { position:absolute; left:-9999px; }
 .scroll { overflow-x:auto; }
-.comment { border-left:3px solid var(--line); padding:4px 12px; margin:8px 0; white-space:pre-wrap; }
-.actions { display:flex; gap:12px; flex-wrap:wrap; align-items:center; margin:12px 0; }
+.comment { border-left:3px solid var(--line); padding:4px 12px; margin:8px 0; white-space:pre-wrap; overflow-wrap:anywhere; }
+.actions { display:flex; gap:12px; flex-wrap:wrap; align-items:center; margin:12px 0; } .actions > * { min-width:0; }
 code { background:#eef1f6; padding:1px 4px; border-radius:4px; overflow-wrap:anywhere; }
 `;

@@ -231,7 +231,8 @@ ${refused && refused.comment === undefined ? html`<p class="error" role="alert">
       const file = await fileOf(engine, firm.id, intParam(req.params.id) ?? -1);
       if (!file) throw notFound('There is no such file.');
       const sent = (req.body as Record<string, unknown> | undefined)?.body;
-      const typed = typeof sent === 'string' ? sent : '';
+      // Browsers send a line break as CR LF and count it as one character (maxlength): so do we.
+      const typed = typeof sent === 'string' ? sent.replace(/\r\n?/g, '\n') : '';
       const text = typed.trim();
       const problem =
         typeof sent !== 'string' && sent !== undefined
@@ -401,8 +402,14 @@ ${hits.map((h) => html`<tr><td><a href="${base}/clients/${h.id}">${h.name || '(n
     const base = `/f/${encodeURIComponent(firm.id)}`;
     const show = (v: unknown) =>
       v === null || v === undefined || v === '' ? html`<span class="muted">—</span>` : html`${String(v)}`;
-    const runLink = (id: number | null) =>
-      id === null ? html`<span class="muted">—</span>` : html`run ${id}`;
+    // A run is one file's import: named by its file, which links to the file's page.
+    const runLink = (id: number | null) => {
+      const run = id === null ? undefined : p.runFiles.get(id);
+      if (!run) return html`<span class="muted">—</span>`;
+      return run.fileId === null
+        ? html`${run.name}`
+        : html`<a href="${base}/files/${run.fileId}">${run.name}</a>`;
+    };
     const recordTable = (records: (typeof p.sections)[number]['records']) => {
       const cols = records[0].fields.map((f) => f.column);
       return html`<div class="scroll"><table><thead><tr>${cols.map((col) => html`<th>${col}</th>`)}<th>Changed</th></tr></thead><tbody>
@@ -424,16 +431,16 @@ ${recordTable(sec.records)}`,
   )}
 ${noRecords(p.sections.filter((sec) => sec.records.length === 0).map((sec) => SECTION_TITLES[sec.table] ?? sec.template))}
 <h2 id="audit">Audit trail</h2>
-<p class="muted">Every field an import changed on this client and its records, newest first: from what, to what, by which run.</p>
+<p class="muted">Every field an import changed on this client and its records, newest first: from what, to what, by which file.</p>
 ${
   p.audit.length === 0
     ? empty('No field has been changed since these records were created.')
-    : html`<table><thead><tr><th>When</th><th>Record</th><th>Field</th><th>From</th><th>To</th><th>By</th></tr></thead><tbody>
+    : html`<table><thead><tr><th>When</th><th>Record</th><th>Field</th><th>From</th><th>To</th><th>By file</th></tr></thead><tbody>
 ${p.audit.map(
   (
     a,
   ) => html`<tr><td>${when(a.at, firm.timezone)}</td><td>${SECTION_TITLES[a.table] ?? a.table} #${a.recordId}</td><td>${a.column}</td>
-<td>${show(a.old)}</td><td>${show(a.now)}</td><td>${a.runId === null ? a.by : `run ${a.runId}`}</td></tr>`,
+<td>${show(a.old)}</td><td>${show(a.now)}</td><td>${a.runId === null ? a.by : runLink(a.runId)}</td></tr>`,
 )}</tbody></table>`
 }`;
     return sendHtml(reply, page(c, p.name || p.employeeId, 'clients', body));
@@ -442,8 +449,9 @@ ${p.audit.map(
   const accountPage = async (
     req: FastifyRequest,
     reply: FastifyReply,
-    created?: { name: string; token: string },
+    o: { created?: { name: string; token: string }; problem?: string } = {},
   ) => {
+    const { created, problem } = o;
     const user = await signedIn(req);
     const c = await pageContext(req, reply);
     const tokens = await listApiTokens(engine, user);
@@ -464,18 +472,23 @@ ${
 <td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline"><input type="hidden" name="_csrf" value="${c.csrf}"><button type="submit">Revoke</button></form></td></tr>`,
       )}</tbody></table>`
 }
-<form method="post" action="/account/tokens" class="stack card"><input type="hidden" name="_csrf" value="${c.csrf}">
+<form method="post" action="/account/tokens" class="stack card" id="new-token-form"><input type="hidden" name="_csrf" value="${c.csrf}">
+${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
 <label>New token name <input name="name" maxlength="100" required placeholder="nightly HR script"></label>
 <button type="submit" class="primary">Create token</button></form>`;
-    return sendHtml(reply, page(c, 'Your account', 'account', body));
+    return sendHtml(reply, page(c, 'Your account', 'account', body), problem ? 400 : 200);
   };
 
   app.get('/account', hide, (req, reply) => accountPage(req, reply));
   app.post('/account/tokens', { ...hide, preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await signedIn(req);
-    const name = String((req.body as Record<string, unknown> | undefined)?.name ?? '');
+    const sent = (req.body as Record<string, unknown> | undefined)?.name;
+    const name = typeof sent === 'string' ? sent.trim() : '';
+    if (typeof sent !== 'string') return accountPage(req, reply, { problem: 'Give the token one name.' });
+    if (!name)
+      return accountPage(req, reply, { problem: 'A token needs a name, to tell it from the others.' });
     const created = await createApiToken(engine, user, name);
-    return accountPage(req, reply, created);
+    return accountPage(req, reply, { created });
   });
   app.post<{ Params: { id: string } }>(
     '/account/tokens/:id/revoke',

@@ -34,7 +34,10 @@ export async function searchClients(
   const prefix = like(q);
   const words = q.split(/\s+/);
   // SQLite has no default escape character for LIKE; PostgreSQL's is the backslash: both named.
-  const starts = (column: string, p: string) => sql<boolean>`lower(${sql.ref(column)}) like ${p} escape '\\'`;
+  // Lower-cased as JavaScript does (É is é): SQLite's own lower() knows ASCII letters only.
+  const lower = sql.raw(engine.kind === 'sqlite' ? 'unicode_lower' : 'lower');
+  const starts = (column: string, p: string) =>
+    sql<boolean>`${lower}(${sql.ref(column)}) like ${p} escape '\\'`;
   const rows = await engine.db
     .selectFrom('clients')
     .innerJoin('employers', 'employers.id', 'clients.employer_id')
@@ -106,6 +109,8 @@ export interface ClientPage {
   client: RecordView;
   sections: Array<{ template: string; table: string; records: RecordView[] }>;
   audit: AuditEntry[];
+  /** The file each run named on the page processed (a run is one file's import). */
+  runFiles: Map<number, { fileId: number | null; name: string }>;
 }
 
 function view(t: ImportTemplate, r: Record<string, unknown>): RecordView {
@@ -180,7 +185,26 @@ export async function clientPage(
     .orderBy('id', 'desc')
     .limit(auditLimit)
     .execute();
+  const runIds = new Set<number>();
+  for (const a of audit) if (a.run_id !== null) runIds.add(Number(a.run_id));
+  for (const sec of sections)
+    for (const r of sec.records) if (r.updatedRunId !== null) runIds.add(r.updatedRunId);
+  const runs =
+    runIds.size === 0
+      ? []
+      : await engine.db
+          .selectFrom('runs')
+          .select(['id', 'file_id', 'file_name'])
+          .where('firm_id', '=', firmId)
+          .where('id', 'in', [...runIds])
+          .execute();
   return {
+    runFiles: new Map(
+      runs.map((r) => [
+        Number(r.id),
+        { fileId: r.file_id === null ? null : Number(r.file_id), name: r.file_name },
+      ]),
+    ),
     id: clientId,
     employerCode: String(employer?.employer_code ?? ''),
     employeeId: String(c.employee_id),

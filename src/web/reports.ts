@@ -122,7 +122,8 @@ export async function needAttention(
   const from = f.from ? dayStart(f.from, f.timezone) : undefined;
   const to = f.to ? dayStart(f.to, f.timezone, 1) : undefined;
   if (from) q = q.where('files.received_at', '>=', from);
-  if (to) q = q.where('files.received_at', '<', to);
+  // A bound past year 9999 (to=9999-12-31) is no bound: its ISO text (+010000-...) does not sort.
+  if (to && !to.startsWith('+')) q = q.where('files.received_at', '<', to);
   const total = await q
     .clearSelect()
     .select((e) => e.fn.countAll<number>().as('n'))

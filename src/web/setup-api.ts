@@ -1,7 +1,7 @@
 // The Setup routes of the REST API: a firm's tasks and settings. Every caller of the firm reads them;
 // only operators change them (403 for a firm user, 404 for another firm's).
 import type { FastifyInstance } from 'fastify';
-import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
+import { checkNotifySettings, getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import {
   addTask,
   getTask,
@@ -11,14 +11,11 @@ import {
   type Task,
   updateTask,
 } from '../schedule/tasks.js';
-import { type Firm, updateFirm } from '../store/firms.js';
+import { checkRecordLimit, checkTimeZone, type Firm, MAX_RECORD_LIMIT, updateFirm } from '../store/firms.js';
 import type { User } from './accounts.js';
 import { asBadRequest, HttpError, notFound, type WebContext } from './app.js';
 import { errorBody, firmObjectParams, firmParams } from './schemas.js';
 import { firmFor } from './scope.js';
-
-/** The largest allowance (a trillion records): the web form's limit too. */
-const MAX_RECORD_LIMIT = 999_999_999_999;
 
 const error = errorBody;
 const errors = { 400: error, 401: error, 403: error, 404: error } as const;
@@ -238,23 +235,33 @@ export async function registerSetupApi(
     async (req) => {
       let firm = await operatorFirm(req.user, req.params.firm);
       const b = req.body;
+      const timezone = b.timezone?.trim();
+      // Everything is checked before anything is changed: a refused request changes nothing.
+      const notify =
+        b.notifyEmails !== undefined || b.webhookUrl !== undefined
+          ? await asBadRequest(async () => {
+              const now = await getNotifySettings(engine.db, firm.id);
+              const next = {
+                emails: (b.notifyEmails ?? now.emails).join(','),
+                webhookUrl: b.webhookUrl === undefined ? (now.webhookUrl ?? '') : (b.webhookUrl ?? ''),
+              };
+              checkNotifySettings(next);
+              return next;
+            })
+          : undefined;
+      await asBadRequest(async () => {
+        if (timezone !== undefined) checkTimeZone(timezone);
+        checkRecordLimit(b.recordLimit);
+      });
       firm = await asBadRequest(() =>
         updateFirm(engine, firm.id, {
           zoomNoUpdate: b.zoomNoUpdate,
-          timezone: b.timezone,
+          timezone,
           exportDateFormat: b.exportDateFormat,
           recordLimit: b.recordLimit,
         }),
       );
-      if (b.notifyEmails !== undefined || b.webhookUrl !== undefined) {
-        const now = await getNotifySettings(engine.db, firm.id);
-        await asBadRequest(() =>
-          setNotifySettings(engine, firm.id, {
-            emails: (b.notifyEmails ?? now.emails).join(','),
-            webhookUrl: b.webhookUrl === undefined ? (now.webhookUrl ?? '') : (b.webhookUrl ?? ''),
-          }),
-        );
-      }
+      if (notify) await asBadRequest(() => setNotifySettings(engine, firm.id, notify));
       return settingsOf(firm, me(req.user));
     },
   );

@@ -5,13 +5,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getNotifySettings, setNotifySettings } from '../notify/notify.js';
 import { nextDue } from '../schedule/cron.js';
 import { addTask, listTasks, type NewTask, removeTask, updateTask } from '../schedule/tasks.js';
-import { type Firm, updateFirm } from '../store/firms.js';
+import { type Firm, MAX_RECORD_LIMIT, updateFirm } from '../store/firms.js';
 import { EXPORT_TEMPLATES } from '../templates/index.js';
 import { localText } from '../time/zones.js';
 import type { User } from './accounts.js';
 import { asBadRequest, HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
 import { type Html, html } from './html.js';
-import { page, statusBadge } from './layout.js';
+import { num, page, statusBadge } from './layout.js';
 import { firmFor, intParam } from './scope.js';
 
 type Form = Record<string, string | undefined>;
@@ -62,7 +62,14 @@ async function operatorFirm(ctx: WebContext, user: User | undefined, firmId: str
 function newTaskOf(f: Form): NewTask {
   const cron = (f.cron ?? '').trim();
   if (f.kind === 'import') {
-    if (f.onArrival === '1') return { kind: 'import', onArrival: true };
+    if (f.onArrival === '1') {
+      if (cron)
+        throw new HttpError(
+          400,
+          'An on-arrival import has no schedule: clear the schedule, or untick "on arrival".',
+        );
+      return { kind: 'import', onArrival: true };
+    }
     if (!cron) throw new HttpError(400, 'An import task needs a schedule (cron), or "on arrival".');
     return { kind: 'import', cron };
   }
@@ -192,8 +199,9 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
     act: (firm: Firm, form: Form) => Promise<string>,
   ) => {
     const firm = await operatorFirm(ctx, req.user, req.params.firm);
-    const form = formOf(req.body);
+    let form: Form = {};
     try {
+      form = formOf(req.body);
       const done = await asBadRequest(() => act(firm, form));
       return reply.redirect(`/f/${encodeURIComponent(firm.id)}/setup?done=${done}#${section(firm)}`, 303);
     } catch (e) {
@@ -211,8 +219,11 @@ ${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UT
       () => 'settings',
       async (firm, f) => {
         const limit = (f.recordLimit ?? '').trim().replace(/[,_\s]/g, '');
-        if (limit !== '' && !/^\d{1,12}$/.test(limit))
-          throw new HttpError(400, 'The allowance is a whole number of records, or empty for unlimited.');
+        if (limit !== '' && !/^\d{1,10}$/.test(limit))
+          throw new HttpError(
+            400,
+            `The allowance is a whole number of records from 0 to ${num(MAX_RECORD_LIMIT)}, or empty for unlimited.`,
+          );
         const format =
           f.dateFormat === 'YYYY-MM-DD'
             ? 'YYYY-MM-DD'

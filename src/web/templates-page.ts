@@ -86,8 +86,8 @@ export async function registerTemplatePages(app: FastifyInstance, ctx: WebContex
     const firm = await firmFor(engine, req.user, req.params.firm);
     const c = { ...(await pageContext(req, reply)), firm };
     const base = `/f/${encodeURIComponent(firm.id)}`;
-    const body = html`<p class="muted">Files are named <code>&lt;template&gt;_YYYYMMDD.csv</code> (an optional
-<code>_suffix</code> before <code>.csv</code>), UTF-8, with the header row exactly as below. Each template downloads
+    const body = html`<p class="muted">Files are named <code>&lt;template&gt;_YYYYMMDD.csv</code>, or
+<code>&lt;template&gt;_YYYYMMDD_2.csv</code> and on (digits) for more files of one day, UTF-8, with the header row exactly as below. Each template downloads
 empty with one sample row to replace.</p>
 <h2>Lists</h2>
 <div class="card"><ul>
