@@ -226,10 +226,22 @@ for (const kind of ENGINES) {
     test('API tokens: created once on the account page, scoped to the firm, refused once revoked', async () => {
       const ann = await signedIn('ann@acme.example');
       const made = await ann.submit('/account', '/account/tokens', { name: 'nightly script' });
-      assert.equal(made.status, 200);
-      const token = /<code id="new-token">([^<]+)<\/code>/.exec(made.text)?.[1];
+      assert.equal(made.status, 303, 'the POST redirects: a reload makes no second token');
+      assert.equal(made.location, '/account');
+      const shown = await ann.get('/account');
+      const token = /<code id="new-token">([^<]+)<\/code>/.exec(shown.text)?.[1];
       assert.ok(token, 'the token is shown once');
       assert.doesNotMatch((await ann.get('/account')).text, new RegExp(token!), 'and not again');
+      assert.equal(
+        (
+          await s.engine.db
+            .selectFrom('api_tokens')
+            .select('name')
+            .where('name', '=', 'nightly script')
+            .execute()
+        ).length,
+        1,
+      );
       const stored = await s.engine.db.selectFrom('api_tokens').select('token_hash').execute();
       assert.ok(
         stored.every((t) => t.token_hash !== token),

@@ -219,15 +219,17 @@ function registerValidation(app: FastifyInstance): void {
   });
 }
 
+/** Cookies only over HTTPS: set CASEPORT_SECURE_COOKIES=1 behind TLS. */
+export const secureCookies = () => process.env.CASEPORT_SECURE_COOKIES === '1';
+
 export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const secret = await sharedSecret(ctx.engine, 'web_secret');
-  const secureCookies = process.env.CASEPORT_SECURE_COOKIES === '1';
   registerValidation(app);
   await app.register(fastifyCookie, { secret });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   await app.register(fastifyCsrf, {
     cookieKey: 'caseport_csrf',
-    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, signed: true, secure: secureCookies },
+    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, signed: true, secure: secureCookies() },
     // A token is good only with the session it was made for (no cookie tossing across sessions).
     getUserInfo: (req: FastifyRequest) => req.cookies[SESSION_COOKIE] || 'no-session',
     csrfOpts: { hmacKey: secret },
@@ -260,7 +262,7 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
     path: '/',
     httpOnly: true,
     sameSite: 'lax' as const,
-    secure: secureCookies,
+    secure: secureCookies(),
     maxAge: Math.floor(SESSION_IDLE_MS / 1000),
   };
   app.addHook('onRequest', async (req, reply) => {

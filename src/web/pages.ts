@@ -5,7 +5,7 @@ import { listTasks, upcomingRuns } from '../schedule/tasks.js';
 import { type Firm, findFirm, listFirms } from '../store/firms.js';
 import { IMPORT_TEMPLATES } from '../templates/index.js';
 import { createApiToken, listApiTokens, revokeApiToken } from './accounts.js';
-import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
+import { HttpError, notFound, pageContext, secureCookies, sendHtml, type WebContext } from './app.js';
 import { barChart } from './chart.js';
 import { html } from './html.js';
 import { duration, empty, num, page, pager, statusBadge, when } from './layout.js';
@@ -479,7 +479,22 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     return sendHtml(reply, page(c, 'Your account', 'account', body), problem ? 400 : 200);
   };
 
-  app.get('/account', hide, (req, reply) => accountPage(req, reply));
+  // A new token is shown once, on the page the POST redirects to (a reload makes no second token): it
+  // rides there in a signed, HttpOnly cookie of two minutes, which that page reads and clears.
+  const NEW_TOKEN_COOKIE = 'caseport_new_token';
+  const tokenCookie = { path: '/account', httpOnly: true, sameSite: 'strict' as const, signed: true };
+  app.get('/account', hide, (req, reply) => {
+    const raw = req.cookies[NEW_TOKEN_COOKIE];
+    if (!raw) return accountPage(req, reply);
+    reply.clearCookie(NEW_TOKEN_COOKIE, tokenCookie);
+    const value = req.unsignCookie(raw);
+    let created: { name: string; token: string } | undefined;
+    try {
+      const v = value.valid && value.value ? JSON.parse(value.value) : undefined;
+      if (typeof v?.name === 'string' && typeof v?.token === 'string') created = v;
+    } catch {}
+    return accountPage(req, reply, { created });
+  });
   app.post('/account/tokens', { ...hide, preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await signedIn(req);
     const sent = (req.body as Record<string, unknown> | undefined)?.name;
@@ -488,7 +503,12 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     if (!name)
       return accountPage(req, reply, { problem: 'A token needs a name, to tell it from the others.' });
     const created = await createApiToken(engine, user, name);
-    return accountPage(req, reply, { created });
+    reply.setCookie(NEW_TOKEN_COOKIE, JSON.stringify({ name: created.name, token: created.token }), {
+      ...tokenCookie,
+      secure: secureCookies(),
+      maxAge: 120,
+    });
+    return reply.redirect('/account', 303);
   });
   app.post<{ Params: { id: string } }>(
     '/account/tokens/:id/revoke',
