@@ -37,6 +37,10 @@ for (const kind of ENGINES) {
     const mails: Mail[] = [];
     const hooks: Hook[] = [];
     let failNext = 0;
+    let releaseSlow: () => void = () => {};
+    let slowHeld = new Promise<void>((r) => {
+      releaseSlow = r;
+    });
     let hookUrl = '';
     const dir = tempDir();
     const savedEnv = process.env.CASEPORT_SMTP_URL;
@@ -51,8 +55,11 @@ for (const kind of ENGINES) {
           stream.on('data', (d: Buffer) => {
             text += d.toString('utf8');
           });
-          stream.on('end', () => {
-            mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text });
+          stream.on('end', async () => {
+            const to = session.envelope.rcptTo.map((r) => r.address);
+            // An SMTP server that holds slow@'s mail until the test lets it go.
+            if (to.includes('slow@firm.example')) await slowHeld;
+            mails.push({ to, text });
             done();
           });
         },
@@ -60,6 +67,14 @@ for (const kind of ENGINES) {
       await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
       const smtpPort = (smtp.server.address() as AddressInfo).port;
       http = createServer((req, res) => {
+        if (req.url === '/endless') {
+          // An answer that never ends: the sender must not read it.
+          res.writeHead(200);
+          const t = setInterval(() => res.write('x'.repeat(65536)), 5);
+          res.on('close', () => clearInterval(t));
+          hooks.push({ headers: req.headers, body: '' });
+          return;
+        }
         let body = '';
         req.on('data', (d: Buffer) => {
           body += d.toString('utf8');
@@ -138,7 +153,8 @@ for (const kind of ENGINES) {
       assert.deepEqual(attention.map((m) => m.to[0]).sort(), ['hr@acme.example', 'ops@firm.example']);
       assert.match(attention[0].text, /company_Details_import_20261120\.csv/);
       assert.match(attention[0].text, /1 rejected/);
-      assert.equal(mails.filter((m) => /run \d+ of acme completed/.test(m.text)).length, 2);
+      assert.equal(mails.filter((m) => /run \d+ of acme finished/.test(m.text)).length, 2);
+      assert.match(attention[0].text, /0 unchanged/, 'the counts add up');
 
       const events = hooks.map((h) => h.headers['x-caseport-event']).sort();
       assert.deepEqual(events, ['attention', 'completed']);
@@ -195,6 +211,73 @@ for (const kind of ENGINES) {
         .orderBy('id', 'desc')
         .executeTakeFirstOrThrow();
       assert.deepEqual([row.status, row.attempts], ['sent', 2]);
+    });
+
+    test('a slow SMTP server holds up only its own e-mails; a changed webhook gets no retry; an endless answer holds nothing', async () => {
+      hooks.length = 0;
+      await setNotifySettings(s.engine, 'acme', { emails: 'slow@firm.example', webhookUrl: hookUrl });
+      await upload('company_Details_import_20261122.csv', [rowOf(employers, { EmployerID: 'OK3' })]);
+      await waitFor('the webhook, while the e-mail is held', () => hooks.length === 1, 20_000);
+      assert.equal(
+        mails.filter((m) => m.to.includes('slow@firm.example')).length,
+        0,
+        'the e-mail is still held',
+      );
+      releaseSlow();
+      await waitFor('the held e-mail', () => mails.some((m) => m.to.includes('slow@firm.example')), 20_000);
+      slowHeld = Promise.resolve();
+
+      // A retry due after the operator changed the webhook goes nowhere (it would carry the new secret).
+      hooks.length = 0;
+      failNext = 1;
+      await setNotifySettings(s.engine, 'acme', { emails: '', webhookUrl: hookUrl });
+      await upload('company_Details_import_20261123.csv', [rowOf(employers, { EmployerID: 'OK4' })]);
+      const failed = async () =>
+        s.engine.db
+          .selectFrom('notifications')
+          .select(['id', 'status', 'last_error'])
+          .where('channel', '=', 'webhook')
+          .where('status', '=', 'pending')
+          .where('last_error', 'like', '%HTTP 500%')
+          .executeTakeFirst();
+      await waitFor('the failed attempt', async () => !!(await failed()), 20_000);
+      const pending = (await failed())!;
+      await setNotifySettings(s.engine, 'acme', { emails: '', webhookUrl: `${hookUrl}2` });
+      await s.engine.db
+        .updateTable('notifications')
+        .set({ next_at: 0 })
+        .where('id', '=', pending.id)
+        .execute();
+      await waitFor(
+        'the retry dropped',
+        async () =>
+          (
+            await s.engine.db
+              .selectFrom('notifications')
+              .select('status')
+              .where('id', '=', pending.id)
+              .executeTakeFirstOrThrow()
+          ).status === 'dropped',
+        20_000,
+      );
+      assert.equal(hooks.length, 0, 'neither URL got it');
+
+      // A receiver that answers 200 and then streams for ever: the send ends at the status.
+      const endless = hookUrl.replace(/\/hook$/, '/endless');
+      await setNotifySettings(s.engine, 'acme', { emails: '', webhookUrl: endless });
+      await upload('company_Details_import_20261124.csv', [rowOf(employers, { EmployerID: 'OK5' })]);
+      await waitFor(
+        'the endless answer counted as delivered',
+        async () =>
+          (
+            await s.engine.db
+              .selectFrom('notifications')
+              .select('status')
+              .where('target', '=', endless)
+              .execute()
+          ).some((r) => r.status === 'sent'),
+        20_000,
+      );
     });
   });
 }

@@ -345,6 +345,8 @@ export async function notifyJobDone(
   firmId: string,
   jobId: number,
   job: { kind: string; trigger: string; started_at: string | null; finished_at: string | null },
+  /** Why the run stopped short (an export that failed): told as needing attention. */
+  failed: string | null = null,
 ): Promise<void> {
   const files = await db
     .selectFrom('files')
@@ -354,8 +356,9 @@ export async function notifyJobDone(
     .where('folder', 'in', ['Import', 'Export'])
     .orderBy('id')
     .execute();
-  await enqueue(db, firmId, 'completed', {
+  await enqueue(db, firmId, failed ? 'attention' : 'completed', {
     jobId,
+    ...(failed ? { message: failed } : {}),
     kind: job.kind,
     trigger: job.trigger,
     startedAt: job.started_at,

@@ -53,7 +53,8 @@ export async function finishJob(engine: Engine, jobId: number, message: string |
       .where('id', '=', jobId)
       .returning(['firm_id', 'kind', 'trigger', 'started_at', 'finished_at'])
       .executeTakeFirst();
-    if (job?.firm_id && job.kind === 'export') await notifyJobDone(trx, job.firm_id, jobId, job);
+    // An export finishes with a message only when it failed: that run needs attention.
+    if (job?.firm_id && job.kind === 'export') await notifyJobDone(trx, job.firm_id, jobId, job, message);
   });
 }
 

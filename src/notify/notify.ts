@@ -1,8 +1,8 @@
 // Notifications: an e-mail (SMTP, nodemailer) and/or a signed webhook when a file needs attention and
 // when a run completes. Each is written to the outbox in the transaction of its event (so a committed
 // event is never left untold, and a rolled-back one never told), then delivered by the server's
-// notifier: claimed one at a time (a conditional update, so two processes never send the same one),
-// sent, and marked sent, or retried with a back-off and at last marked failed with the reason.
+// notifier: claimed (a conditional update, so two processes never send the same one), sent, and marked
+// sent, or retried with a back-off and at last marked failed with the reason.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import nodemailer from 'nodemailer';
@@ -145,34 +145,76 @@ function mailOf(event: string, p: Record<string, unknown>): { subject: string; t
   const file = typeof p.file === 'string' ? p.file : '';
   const counts = p.rows as Record<string, number> | undefined;
   const rows = counts
-    ? `${counts.total} rows: ${counts.created} created, ${counts.updated} updated, ${counts.rejected} rejected.`
+    ? `${counts.total} rows: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.rejected} rejected.`
     : '';
+  const base = process.env.CASEPORT_PUBLIC_URL?.trim().replace(/\/+$/, '');
+  const firm = encodeURIComponent(String(p.firm));
+  const link = (path: string, words: string) => (base ? `${words}: ${base}/f/${firm}/${path}\n` : `${words} in the reports.\n`);
+  const kind = p.kind === 'export' ? 'Export' : 'Import';
+  const files = ((p.files as Array<Record<string, unknown>>) ?? []).map((f) => `- ${f.name}: ${f.status}`).join('\n');
+  if (event === 'attention' && p.fileId === undefined) {
+    // A run that stopped without a file to show (an export that failed).
+    return {
+      subject: `[Caseport] ${kind} run ${p.jobId} failed`,
+      text: `The ${kind.toLowerCase()} run ${p.jobId} of ${p.firm} stopped: ${p.message}\n${link('completed', 'See it')}`,
+    };
+  }
   if (event === 'attention') {
     return {
       subject: `[Caseport] ${file} needs attention (${p.status})`,
-      text: `The file ${file} of ${p.firm} finished ${p.status}.\n${rows}\n${p.message ? `${p.message}\n` : ''}\nReview its errors and download its result file in the reports: Need Attention.\n`,
+      text: `The file ${file} of ${p.firm} finished ${p.status}.\n${rows}\n${p.message ? `${p.message}\n` : ''}\n${link(`files/${p.fileId}`, 'Review its errors and download its result file')}`,
     };
   }
+  const needs = ((p.files as Array<Record<string, unknown>>) ?? []).filter((f) =>
+    ['incomplete', 'interrupted'].includes(String(f.status)),
+  ).length;
   return {
-    subject: `[Caseport] ${p.kind === 'export' ? 'Export' : 'Import'} run ${p.jobId} completed`,
-    text: `The ${p.kind} run ${p.jobId} of ${p.firm} completed.\n${((p.files as Array<Record<string, unknown>>) ?? []).map((f) => `- ${f.name}: ${f.status}`).join('\n')}\n`,
+    subject: `[Caseport] ${kind} run ${p.jobId} finished${needs > 0 ? `: ${needs} file${needs > 1 ? 's' : ''} need${needs > 1 ? '' : 's'} attention` : ''}`,
+    text: `The ${kind.toLowerCase()} run ${p.jobId} of ${p.firm} finished.\n${files}\n\n${link('completed', 'Completed runs')}`,
   };
 }
 
-/** Delivers due notifications until stopped (the server runs one in each process). */
+/** How long a claim on a notification lasts: longer than any send can take (webhook and SMTP limits). */
+const CLAIM_MS = 10 * 60_000;
+const WEBHOOK_TIMEOUT_MS = 10_000;
+/** At most this many notifications are in flight in one process. */
+const IN_FLIGHT = 20;
+
+/**
+ * Delivers due notifications until stopped (the server runs one in each process). Each is claimed by a
+ * conditional update (one process sends it), sent concurrently with the others (a slow SMTP server holds
+ * up its own e-mails only), to the firm's channels as they are when it is sent (a removed address or a
+ * changed webhook gets nothing more).
+ */
 export class Notifier {
   private transport: nodemailer.Transporter | undefined;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly stopping = new AbortController();
   constructor(
     private readonly engine: Engine,
     private readonly log: Logger,
     private readonly mail: MailConfig | undefined = mailConfigFromEnv(),
   ) {
-    if (mail) this.transport = nodemailer.createTransport(mail.url);
+    if (mail)
+      this.transport = nodemailer.createTransport(mail.url, {
+        // Bounded, well inside a claim: a server that stops answering fails the send, to be retried.
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      } as nodemailer.TransportOptions);
   }
 
-  /** Sends what is due now; returns how many were handled. */
-  async deliverDue(limit = 20): Promise<number> {
+  /** Claims what is due now and starts sending it; returns the sends started. */
+  private async start(limit: number): Promise<Promise<void>[]> {
     const now = Date.now();
+    // A process that died while sending leaves its claims: they are pending again when the claim ends.
+    await this.engine.db
+      .updateTable('notifications')
+      .set({ status: 'pending' })
+      .where('status', '=', 'sending')
+      .where('next_at', '<', now)
+      .execute();
+    if (limit <= 0) return [];
     const due = await this.engine.db
       .selectFrom('notifications')
       .selectAll()
@@ -181,70 +223,86 @@ export class Notifier {
       .orderBy('id')
       .limit(limit)
       .execute();
-    let n = 0;
+    const started: Promise<void>[] = [];
     for (const d of due) {
-      // Claimed by one process: the update that finds it still pending wins.
+      const id = Number(d.id);
+      if (this.inFlight.has(id)) continue;
       const claimed = await this.engine.db
         .updateTable('notifications')
-        .set({ status: 'sending', attempts: d.attempts + 1, next_at: now + 5 * 60_000 })
+        .set({ status: 'sending', attempts: d.attempts + 1, next_at: now + CLAIM_MS })
         .where('id', '=', d.id)
         .where('status', '=', 'pending')
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 0) continue;
-      n++;
-      let error: string | undefined;
-      try {
-        await this.send(d);
-      } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-      }
-      const attempts = d.attempts + 1;
-      await this.engine.db
-        .updateTable('notifications')
-        .set(
-          error === undefined
-            ? { status: 'sent', sent_at: new Date().toISOString(), last_error: null }
-            : {
-                status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
-                next_at: Date.now() + backoffMs(attempts),
-                last_error: error.slice(0, 1000),
-              },
-        )
-        .where('id', '=', d.id)
-        .execute();
-      if (error)
-        this.log.warn(
-          { id: d.id, channel: d.channel, target: d.target, attempts, error },
-          'notification not delivered',
-        );
+      const sending = this.deliver(d, d.attempts + 1)
+        .catch((e) => this.log.warn({ err: e, id }, 'notifier: the store failed; the claim will end'))
+        .finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, sending);
+      started.push(sending);
     }
-    // A process that died while sending leaves its claims: they are pending again after 5 minutes.
-    await this.engine.db
-      .updateTable('notifications')
-      .set({ status: 'pending' })
-      .where('status', '=', 'sending')
-      .where('next_at', '<', now)
-      .execute();
-    return n;
+    return started;
   }
 
+  /** Sends what is due now and waits for it; returns how many were handled. */
+  async deliverDue(limit = IN_FLIGHT): Promise<number> {
+    const started = await this.start(limit);
+    await Promise.all(started);
+    return started.length;
+  }
+
+  private async deliver(
+    d: { id: number; firm_id: string; event: string; channel: string; target: string; payload: string },
+    attempts: number,
+  ): Promise<void> {
+    let outcome: { status: 'sent' } | { status: 'dropped' | 'failed' | 'pending'; error: string };
+    try {
+      const dropped = await this.send(d);
+      outcome = dropped ? { status: 'dropped', error: dropped } : { status: 'sent' };
+    } catch (e) {
+      const error = reasonOf(e);
+      outcome = { status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending', error };
+      this.log.warn(
+        { id: d.id, channel: d.channel, target: d.target, attempts, error },
+        'notification not delivered',
+      );
+    }
+    await this.engine.db
+      .updateTable('notifications')
+      .set(
+        outcome.status === 'sent'
+          ? { status: 'sent', sent_at: new Date().toISOString(), last_error: null }
+          : {
+              status: outcome.status,
+              next_at: Date.now() + backoffMs(attempts),
+              last_error: outcome.error.slice(0, 1000),
+            },
+      )
+      .where('id', '=', d.id)
+      .execute();
+  }
+
+  /** Sends one notification; returns why it was not sent when its channel is gone. */
   private async send(d: {
     firm_id: string;
     event: string;
     channel: string;
     target: string;
     payload: string;
-  }) {
+  }): Promise<string | undefined> {
     const payload = JSON.parse(d.payload) as Record<string, unknown>;
+    const settings = await getNotifySettings(this.engine.db, d.firm_id);
     if (d.channel === 'email') {
+      if (!settings.emails.includes(d.target)) return 'the address was removed before this was sent';
       if (!this.transport || !this.mail) throw new Error('no SMTP server is configured (CASEPORT_SMTP_URL)');
       const m = mailOf(d.event, payload);
       await this.transport.sendMail({ from: this.mail.from, to: d.target, subject: m.subject, text: m.text });
-      return;
+      return undefined;
     }
-    const settings = await getNotifySettings(this.engine.db, d.firm_id);
+    // Signed with the secret of this very URL, never with another's or with none.
+    if (settings.webhookUrl !== d.target || !settings.webhookSecret)
+      return 'the webhook was changed or removed before this was sent';
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const signature = webhookSignature(settings.webhookSecret ?? '', timestamp, d.payload);
+    const signature = webhookSignature(settings.webhookSecret, timestamp, d.payload);
     const r = await fetch(d.target, {
       method: 'POST',
       headers: {
@@ -255,33 +313,51 @@ export class Notifier {
         'x-caseport-signature': `sha256=${signature}`,
       },
       body: d.payload,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.stopping.signal]),
       redirect: 'manual',
     });
-    await r.arrayBuffer().catch(() => undefined);
+    // The answer's status is all that counts: its body is not read (a receiver could send gigabytes).
+    await r.body?.cancel().catch(() => undefined);
     if (r.status < 200 || r.status >= 300) throw new Error(`the webhook answered HTTP ${r.status}`);
+    return undefined;
   }
 
-  /** Delivers every `everyMs` until the signal aborts. */
-  async run(signal: AbortSignal, everyMs = 1000): Promise<void> {
+  /** Delivers every `everyMs` until the signal aborts; then waits up to `graceMs` for sends under way. */
+  async run(signal: AbortSignal, everyMs = 1000, graceMs = 5000): Promise<void> {
     while (!signal.aborted) {
       try {
-        await this.deliverDue();
+        await this.start(IN_FLIGHT - this.inFlight.size);
       } catch (e) {
         this.log.warn({ err: e }, 'notifier: the store failed; trying again');
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, everyMs);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await sleep(everyMs, signal);
     }
+    // Webhooks under way are cut short (retried later); an e-mail has `graceMs` to finish, then its
+    // claim lets another process retry it when the claim ends.
+    this.stopping.abort();
+    await Promise.race([Promise.allSettled(this.inFlight.values()), sleep(graceMs)]);
     this.transport?.close();
   }
+}
+
+/** What went wrong, with the cause fetch hides ("fetch failed: ECONNREFUSED"). */
+function reasonOf(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  if (e.name === 'TimeoutError') return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+  return cause ? `${e.message}: ${cause.code ?? cause.message}` : e.message;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
