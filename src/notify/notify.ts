@@ -149,9 +149,12 @@ function mailOf(event: string, p: Record<string, unknown>): { subject: string; t
     : '';
   const base = process.env.CASEPORT_PUBLIC_URL?.trim().replace(/\/+$/, '');
   const firm = encodeURIComponent(String(p.firm));
-  const link = (path: string, words: string) => (base ? `${words}: ${base}/f/${firm}/${path}\n` : `${words} in the reports.\n`);
+  const link = (path: string, words: string) =>
+    base ? `${words}: ${base}/f/${firm}/${path}\n` : `${words} in the reports.\n`;
   const kind = p.kind === 'export' ? 'Export' : 'Import';
-  const files = ((p.files as Array<Record<string, unknown>>) ?? []).map((f) => `- ${f.name}: ${f.status}`).join('\n');
+  const files = ((p.files as Array<Record<string, unknown>>) ?? [])
+    .map((f) => `- ${f.name}: ${f.status}`)
+    .join('\n');
   if (event === 'attention' && p.fileId === undefined) {
     // A run that stopped without a file to show (an export that failed).
     return {
