@@ -4,12 +4,14 @@
 // firm's anything (404, the same as an id that does not exist), an operator's page for a firm user.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import pino from 'pino';
 import { importFile } from '../src/ingest/index.js';
 import { receiveFile } from '../src/ledger/files.js';
 import { addTask, listTasks } from '../src/schedule/tasks.js';
 import { type Running, serve } from '../src/server/serve.js';
-import { addFirm, findFirm } from '../src/store/index.js';
+import { addFirm, findFirm, updateFirm } from '../src/store/index.js';
 import { IMPORT_TEMPLATES } from '../src/templates/index.js';
 import { addUser, createApiToken, findUserByEmail } from '../src/web/accounts.js';
 import { header, rowOf, seedFirm, templateNamed } from './fixtures.js';
@@ -1061,6 +1063,126 @@ for (const kind of ENGINES) {
         const hits = await api(base, token, 'GET', `/api/v1/firms/acme/clients?q=${encodeURIComponent(q)}`);
         assert.match(JSON.stringify(hits.body), new RegExp(who), q);
       }
+    });
+
+    test('the OpenAPI document: every schema compiles, and real answers (and errors) match what it says', async () => {
+      const doc = (await fetch(`${base}/api/openapi.json`).then((r) => r.json())) as {
+        paths: Record<
+          string,
+          Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+        >;
+      };
+      assert.equal(doc.paths['/health'], undefined, 'operations endpoints are not part of the API');
+      const ajv = new Ajv({ strict: false, allErrors: true });
+      addFormats.default(ajv);
+      const schemaOf = (p: string, method: string, status: number) => {
+        const content = doc.paths[p]?.[method]?.responses?.[String(status)]?.content;
+        assert.ok(content, `${method} ${p} documents ${status}`);
+        return content!;
+      };
+      for (const [p, methods] of Object.entries(doc.paths))
+        for (const [m, op] of Object.entries(methods))
+          for (const [status, r] of Object.entries(op.responses ?? {}))
+            for (const [type, c] of Object.entries(r.content ?? {}))
+              if (type === 'application/json')
+                assert.doesNotThrow(() => ajv.compile(c.schema), `${m} ${p} ${status}`);
+      assert.ok(schemaOf('/api/v1/firms/{firm}/templates/{name}', 'get', 200)['text/csv']);
+      assert.ok(schemaOf('/api/v1/firms/{firm}/files/{id}/result', 'get', 404)['application/json']);
+      assert.ok(schemaOf('/api/v1/firms/{firm}/files/{id}/comments', 'post', 415)['application/json']);
+
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'contract')).token;
+      const clientId = (
+        await s.engine.db
+          .selectFrom('clients')
+          .select('id')
+          .where('firm_id', '=', 'acme')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const checks: Array<[string, string, number]> = [
+        ['/api/v1/me', '/api/v1/me', 200],
+        ['/api/v1/firms/{firm}/attention', '/api/v1/firms/acme/attention?acknowledged=true', 200],
+        ['/api/v1/firms/{firm}/files/{id}', `/api/v1/firms/acme/files/${files.acme}`, 200],
+        ['/api/v1/firms/{firm}/files/{id}/errors', `/api/v1/firms/acme/files/${files.acme}/errors`, 200],
+        ['/api/v1/firms/{firm}/files/{id}/comments', `/api/v1/firms/acme/files/${files.acme}/comments`, 200],
+        ['/api/v1/firms/{firm}/completed', '/api/v1/firms/acme/completed', 200],
+        ['/api/v1/firms/{firm}/upcoming', '/api/v1/firms/acme/upcoming', 200],
+        ['/api/v1/firms/{firm}/billing', '/api/v1/firms/acme/billing', 200],
+        ['/api/v1/firms/{firm}/clients', '/api/v1/firms/acme/clients?q=e', 200],
+        ['/api/v1/firms/{firm}/clients/{id}', `/api/v1/firms/acme/clients/${clientId}`, 200],
+        ['/api/v1/firms/{firm}/tasks', '/api/v1/firms/acme/tasks', 200],
+        ['/api/v1/firms/{firm}/settings', '/api/v1/firms/acme/settings', 200],
+        ['/api/v1/templates', '/api/v1/templates', 200],
+        ['/api/v1/firms/{firm}/files/{id}', '/api/v1/firms/beta/files/1', 404],
+        ['/api/v1/firms/{firm}/files/{id}/result', '/api/v1/firms/acme/files/2147483647/result', 404],
+        ['/api/v1/firms/{firm}/templates/{name}', '/api/v1/firms/acme/templates/nope', 404],
+        ['/api/v1/firms/{firm}/attention', '/api/v1/firms/acme/attention?status=nope', 400],
+      ];
+      for (const [p, url, status] of checks) {
+        const r = await api(base, token, 'GET', url);
+        assert.equal(r.status, status, url);
+        const validate = ajv.compile(schemaOf(p, 'get', status)['application/json'].schema);
+        assert.ok(validate(r.body), `${url}: ${JSON.stringify(validate.errors)}`);
+      }
+    });
+
+    test('fourth review: a file being processed shows its progress; a client names the file that made it; billing past the allowance', async () => {
+      const ann = await signedIn('ann@acme.example');
+      const annUser = (await findUserByEmail(s.engine, 'ann@acme.example'))!;
+      const token = (await createApiToken(s.engine, annUser, 'review 4')).token;
+
+      // A file still running: its run is found by file_id, its counts are the batches committed so far.
+      const file = await incompleteFile('acme', 'company_Details_import_20261128.csv', 2);
+      const run = await s.engine.db
+        .selectFrom('files')
+        .select('run_id')
+        .where('id', '=', file)
+        .executeTakeFirstOrThrow();
+      await s.engine.db
+        .updateTable('files')
+        .set({ status: 'running', run_id: null, finished_at: null })
+        .where('id', '=', file)
+        .execute();
+      const live = await api(base, token, 'GET', `/api/v1/firms/acme/files/${file}`);
+      assert.equal(live.body.runId, run.run_id);
+      assert.deepEqual(live.body.rows, { total: 3, created: 0, updated: 0, unchanged: 1, rejected: 2 });
+      const page = await ann.get(`/f/acme/files/${file}`);
+      assert.match(page.text, /being processed: so far<\/span> 3 read/);
+      assert.match(page.text, /Errors \(2\)/, 'the rows rejected so far');
+
+      // Need Attention's counts add up: Unchanged has its column.
+      assert.match((await ann.get('/f/acme/attention')).text, /<th class="n">Unchanged<\/th>/);
+
+      // A client's own created and changed runs name their file.
+      const client = await s.engine.db
+        .selectFrom('clients')
+        .select(['id', 'created_run_id'])
+        .where('firm_id', '=', 'acme')
+        .where('employee_id', '=', 'E2001')
+        .executeTakeFirstOrThrow();
+      const made = await s.engine.db
+        .selectFrom('runs')
+        .select(['file_id'])
+        .where('id', '=', client.created_run_id!)
+        .executeTakeFirstOrThrow();
+      assert.match(
+        (await ann.get(`/f/acme/clients/${client.id}`)).text,
+        new RegExp(
+          `<dt>Created</dt><dd>.*\\(<a href="/f/acme/files/${made.file_id}">fn_Details_Data_import_20261127\\.csv</a>\\)`,
+        ),
+      );
+
+      // Billing past a lowered allowance says by how much, and the real percentage.
+      await updateFirm(s.engine, 'acme', { recordLimit: 5 });
+      const bill = await ann.get('/f/acme/billing');
+      assert.match(bill.text, /over the allowance by/);
+      assert.doesNotMatch(bill.text, /\(100%\)/);
+      await updateFirm(s.engine, 'acme', { recordLimit: 1000 });
+
+      // An id of eleven digits is said to be too large, not "not digits".
+      const big = await api(base, token, 'GET', '/api/v1/firms/acme/files/99999999999');
+      assert.equal(big.status, 400);
+      assert.match(String(big.body.message), /must be <= 2147483647/);
     });
 
     test('sign-in attempts sent in parallel are throttled like attempts one after another', async () => {

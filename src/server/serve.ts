@@ -125,7 +125,7 @@ async function startHttp(o: ServeOptions, metrics: Metrics, store: FileStore): P
   // Request ids and a bounded body; the reports app and API on the same port (src/web).
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, frameworkErrors: frameworkError });
   await registerWeb(app, { engine: o.engine, store, log: o.log });
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
     // The data folder takes uploads and files being processed: nearly full, this node cannot work.
     const disk = await statfs(o.dataDir).catch(() => undefined);
     const freeBytes = disk ? disk.bavail * disk.bsize : null;
@@ -143,7 +143,7 @@ async function startHttp(o: ServeOptions, metrics: Metrics, store: FileStore): P
     }
     return { status: 'ok', store: o.engine.kind, freeBytes };
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

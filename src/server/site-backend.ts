@@ -36,6 +36,9 @@ export async function siteHostKey(engine: Engine): Promise<string> {
   return row.value;
 }
 
+/** The account of SFTP's failed logins in login_failures (the web's are e-mail addresses). */
+export const SFTP_ACCOUNT = 'sftp';
+
 /** `onReceived`: a file was committed to Import (the server wakes its idle workers). */
 /** A well-formed hash no password has (a zero key): checked for an unknown firm, at the same cost. */
 const DUMMY_HASH = `scrypt$${'0'.repeat(32)}$${'0'.repeat(64)}`;
@@ -70,6 +73,39 @@ export function ledgerSite(engine: Engine, store: FileStore, onReceived?: () => 
         .filter((l) => l && !l.startsWith('#'));
     },
     hostKey: () => siteHostKey(engine),
+    // SFTP's failed logins, per address, in the table the web sign-in uses (account "sftp").
+    loginAttempts: {
+      async attempt(address, max, windowMs) {
+        const key = `sftp:${address}`;
+        const now = Date.now();
+        const mine = await engine.db
+          .insertInto('login_failures')
+          .values({ account: SFTP_ACCOUNT, address: key, at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const others = await engine.db
+          .selectFrom('login_failures')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .where('address', '=', key)
+          .where('at', '>', now - windowMs)
+          .where('id', '!=', mine.id)
+          .executeTakeFirstOrThrow();
+        if (Number(others.n) < max) return { id: Number(mine.id) };
+        await engine.db.deleteFrom('login_failures').where('id', '=', mine.id).execute();
+        return undefined;
+      },
+      async settle(id, failed, windowMs) {
+        if (!failed) {
+          await engine.db.deleteFrom('login_failures').where('id', '=', id).execute();
+          return;
+        }
+        await engine.db
+          .deleteFrom('login_failures')
+          .where('account', '=', SFTP_ACCOUNT)
+          .where('at', '<', Date.now() - windowMs)
+          .execute();
+      },
+    },
     async list(firmId, folder) {
       return entries(await listFolder(engine, firmId, folder));
     },

@@ -25,6 +25,15 @@ export class LoginThrottle {
     this.now = o.now ?? Date.now;
   }
 
+  /** Failures allowed from one address within the window. */
+  get maxFailed(): number {
+    return this.o.maxFailedLogins;
+  }
+
+  get windowMs(): number {
+    return this.o.failWindowMs;
+  }
+
   /** Whether `address` has failed too often lately to be heard at all. */
   isBlocked(address: string): boolean {
     const times = this.recent(address);

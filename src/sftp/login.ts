@@ -1,6 +1,7 @@
 // Whether an SSH login attempt is a firm's: the user name is the firm id; a password is checked by the
 // backend, a public key against the firm's authorised keys (and its signature verified). An unknown
-// firm and a wrong password are the same answer. Attempts are checked within the address's throttle.
+// firm and a wrong password are the same answer. Attempts are checked within the address's throttle,
+// this node's and, through the backend, every node's.
 import type { AuthContext } from 'ssh2';
 import ssh2 from 'ssh2';
 import type { LoginThrottle } from './login-throttle.js';
@@ -37,12 +38,22 @@ export async function decideThrottledLogin(
   if (ctx.method !== 'password' && ctx.method !== 'publickey') return { kind: 'not_accepted' };
   if (!(await throttle.begin(address))) return { kind: 'throttled' };
   let failed = false;
+  let shared: { id: number } | undefined;
   try {
+    // Every node's failures count (a store that cannot be reached leaves this node's own count).
+    const everyNode = backend.loginAttempts;
+    if (everyNode) {
+      const r = await everyNode.attempt(address, throttle.maxFailed, throttle.windowMs).catch(() => null);
+      if (r === undefined) return { kind: 'throttled' };
+      shared = r ?? undefined;
+    }
     const decision = await decideLogin(backend, ctx);
     failed = decision.kind === 'failed';
     return decision;
   } finally {
     throttle.end(address, failed);
+    if (shared)
+      await backend.loginAttempts?.settle(shared.id, failed, throttle.windowMs).catch(() => undefined);
   }
 }
 

@@ -39,6 +39,16 @@ export interface SiteBackend {
   openDownload(firmId: string, folder: 'Results' | 'Export', name: string): Promise<SiteDownload | undefined>;
   /** Deletes an export file; false when there is no such file. */
   removeExport(firmId: string, name: string): Promise<boolean>;
+  /**
+   * Failed logins where every node sees them (the store), so that several nodes do not each allow the
+   * limit. `attempt` records an attempt from the address before it is checked; it answers undefined
+   * (and counts nothing) when the address already has `max` failures within `windowMs`. `settle` keeps
+   * the attempt as a failure, or forgets it.
+   */
+  loginAttempts?: {
+    attempt(address: string, max: number, windowMs: number): Promise<{ id: number } | undefined>;
+    settle(id: number, failed: boolean, windowMs: number): Promise<void>;
+  };
 }
 
 export interface SiteLimits {

@@ -141,7 +141,11 @@ export async function login(
   const good = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
   if (!row || !good || row.disabled) {
     // Old failures go as new ones come: the table stays small.
-    await engine.db.deleteFrom('login_failures').where('at', '<', since).execute();
+    await engine.db
+      .deleteFrom('login_failures')
+      .where('at', '<', since)
+      .where('account', '!=', 'sftp') // SFTP's, kept for its own window (server/site-backend.ts)
+      .execute();
     return { ok: false, reason: 'invalid' };
   }
   await engine.db.deleteFrom('login_failures').where('account', '=', email).execute();

@@ -22,8 +22,8 @@ import {
   notAcknowledgeable,
   resultFileOf,
 } from './reports.js';
-import { errorBody, firmObjectParams, firmParams } from './schemas.js';
-import { firmFor, sendStoredFile } from './scope.js';
+import { downloadResponses, errorBody, firmObjectParams, firmParams } from './schemas.js';
+import { firmFor, MAX_ID, sendStoredFile } from './scope.js';
 import { registerSetupApi } from './setup-api.js';
 import { registerTemplateApi } from './templates-page.js';
 
@@ -86,17 +86,22 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
   const { engine } = ctx;
   await app.register(
     async (api) => {
+      // Every route with a body may also answer 413 (over 1 MiB) and 415 (not JSON): said in the document.
+      api.addHook('onRoute', (route) => {
+        const methods = ([] as string[]).concat(route.method);
+        if (!methods.some((m) => ['POST', 'PATCH', 'PUT'].includes(m)) || !route.schema) return;
+        route.schema.response = { ...(route.schema.response as object), 413: errorBody, 415: errorBody };
+      });
       api.addHook('onRequest', async (req) => {
         if (!req.user) throw new HttpError(401, 'An API token is needed: Authorization: Bearer <token>');
       });
       api.addHook('preValidation', async (req) => {
         // An id is digits, as on the pages: not 1e3, 0x10 or +3, which a number schema would read.
         const id = (req.params as Record<string, unknown> | undefined)?.id;
-        if (id !== undefined && !/^\d{1,10}$/.test(String(id)))
-          throw new HttpError(
-            400,
-            `params.id must be a whole number of digits, not "${String(id).slice(0, 40)}"`,
-          );
+        if (id !== undefined && !/^\d+$/.test(String(id)))
+          throw new HttpError(400, `params.id is digits only, not "${String(id).slice(0, 40)}"`);
+        if (id !== undefined && (String(id).length > 10 || Number(id) > MAX_ID))
+          throw new HttpError(400, `params.id must be <= ${MAX_ID}`);
         // A route that takes no body refuses one, as a route with a body schema refuses unknown keys.
         const body = req.body as unknown;
         if (!req.routeOptions.schema?.body && body !== undefined && body !== null) {
@@ -339,7 +344,10 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
             type: 'array',
             items: {
               type: 'object',
-              properties: { column: { type: 'string' }, value: { nullable: true } },
+              properties: {
+                column: { type: 'string' },
+                value: { description: 'the stored value: text, a number, or null' },
+              },
             },
           },
           createdAt: { type: 'string' },
@@ -529,8 +537,7 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
             summary: 'Download the result file (the rejected rows with an error column)',
             tags: ['reports'],
             params: fileParams,
-            produces: ['text/csv'],
-            response: { 200: { type: 'string', description: 'the CSV file' }, ...errors },
+            response: downloadResponses('the result file (CSV)', 'text/csv'),
           },
         },
         async (req, reply) => {

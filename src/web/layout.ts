@@ -193,6 +193,7 @@ td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.interrupted { background:#fbe1df; color:var(--bad); } .badge.paused { background:#e8ebf1; color:var(--muted); }
 .muted { color:var(--muted); }
 .error { color:var(--bad); background:#fbe1df; padding:8px 12px; border-radius:6px; }
+strong.bad { color:var(--bad); }
 .notice { color:var(--ok); background:#dff3e7; padding:8px 12px; border-radius:6px; }
 .empty { background:#fff; border:1px dashed var(--line); padding:24px; text-align:center; border-radius:8px; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:16px 20px; margin-bottom:16px; }

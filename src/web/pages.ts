@@ -129,7 +129,7 @@ ${firms.map(
               : 'No files match these filters.',
           )
         : html`<table><thead><tr><th>File</th><th>Template</th><th>Status</th><th>Received</th><th>Finished</th>
-<th class="n">Rows</th><th class="n">Created</th><th class="n">Updated</th><th class="n">Rejected</th></tr></thead><tbody>
+<th class="n">Rows</th><th class="n">Created</th><th class="n">Updated</th><th class="n">Unchanged</th><th class="n">Rejected</th></tr></thead><tbody>
 ${files.map(
   (
     f,
@@ -140,7 +140,7 @@ ${files.map(
   }</td>
 <td>${f.template ?? '—'}</td><td>${statusBadge(f.status)}</td><td>${when(f.receivedAt, firm.timezone)}</td>
 <td>${when(f.finishedAt, firm.timezone)}</td><td class="n">${num(f.rows.total)}</td><td class="n">${num(f.rows.created)}</td>
-<td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
+<td class="n">${num(f.rows.updated)}</td><td class="n">${num(f.rows.unchanged)}</td><td class="n">${num(f.rows.rejected)}</td></tr>`,
 )}</tbody></table>`;
     const body = html`<p class="muted">Interrupted and Incomplete files, newest first. Open one to review its errors, download its
 result file, comment, and acknowledge it. Days and times are in ${firm.timezone}.</p>${filters}${table}${pager(`${base}/attention`, { ...q, page: undefined }, pageNo, PAGE_SIZE, total)}`;
@@ -170,7 +170,11 @@ result file, comment, and acknowledge it. Days and times are in ${firm.timezone}
 <dt>Received</dt><dd>${when(file.receivedAt, firm.timezone)}</dd>
 <dt>Started</dt><dd>${when(file.startedAt, firm.timezone)}</dd>
 <dt>Finished</dt><dd>${when(file.finishedAt, firm.timezone)} <span class="muted">(${duration(file.startedAt, file.finishedAt)})</span></dd>
-<dt>Rows</dt><dd>${num(file.rows.total)} in all: ${num(file.rows.created)} created, ${num(file.rows.updated)} updated,
+<dt>Rows</dt><dd>${
+      ['received', 'queued', 'running'].includes(file.status)
+        ? html`<span class="muted">being processed: so far</span> ${num(file.rows.total)} read: `
+        : html`${num(file.rows.total)} in all: `
+    }${num(file.rows.created)} created, ${num(file.rows.updated)} updated,
 ${num(file.rows.unchanged)} unchanged, ${num(file.rows.rejected)} rejected</dd>
 ${file.message ? html`<dt>Message</dt><dd>${file.message}</dd>` : ''}
 </dl>
@@ -346,12 +350,13 @@ ${runs.map(
     const c = { ...(await pageContext(req, reply)), firm };
     const b = await billing(engine, firm);
     const base = `/f/${encodeURIComponent(firm.id)}`;
-    const pct = b.allowance ? Math.min(100, Math.round((100 * b.used) / b.allowance)) : 0;
+    const pct = b.allowance ? Math.round((100 * b.used) / b.allowance) : 0;
+    const over = b.allowance !== null && b.used > b.allowance ? b.used - b.allowance : 0;
     const body = html`<div class="card"><dl class="facts">
 <dt>Billing period</dt><dd>this ${b.period}, since ${when(b.periodStart, firm.timezone)}</dd>
 <dt>Allowance</dt><dd>${b.allowance === null ? 'unlimited' : `${num(b.allowance)} records`}</dd>
 <dt>Used</dt><dd>${num(b.used)} records${b.allowance ? ` (${pct}%)` : ''}</dd>
-<dt>Left</dt><dd>${b.left === null ? '—' : `${num(b.left)} records`}</dd></dl>
+<dt>Left</dt><dd>${b.left === null ? '—' : `${num(b.left)} records`}${over ? html` <strong class="bad">(over the allowance by ${num(over)}: it was lowered after they were used)</strong>` : ''}</dd></dl>
 ${b.allowance ? html`<meter min="0" max="${b.allowance}" value="${b.used}" high="${Math.round(b.allowance * 0.9)}" optimum="0" aria-label="Allowance used" style="width:100%">${pct}%</meter>` : ''}
 <p class="muted">A file that would go past the allowance stops Interrupted before any of its rows is applied.</p></div>
 <h2>Records per day</h2>

@@ -187,8 +187,11 @@ export async function clientPage(
     .execute();
   const runIds = new Set<number>();
   for (const a of audit) if (a.run_id !== null) runIds.add(Number(a.run_id));
-  for (const sec of sections)
-    for (const r of sec.records) if (r.updatedRunId !== null) runIds.add(r.updatedRunId);
+  const client = view(clientTemplate, c as Record<string, unknown>);
+  for (const r of [client, ...sections.flatMap((sec) => sec.records)]) {
+    if (r.createdRunId !== null) runIds.add(r.createdRunId);
+    if (r.updatedRunId !== null) runIds.add(r.updatedRunId);
+  }
   const runs =
     runIds.size === 0
       ? []
@@ -209,7 +212,7 @@ export async function clientPage(
     employerCode: String(employer?.employer_code ?? ''),
     employeeId: String(c.employee_id),
     name: fullName(c as Record<string, unknown>),
-    client: view(clientTemplate, c as Record<string, unknown>),
+    client,
     sections,
     audit: audit.map((a) => ({
       table: a.table_name,

@@ -1,6 +1,7 @@
 // What the reports show, read from the ledger, every query scoped by the firm: a file, run, error,
 // comment or download of another firm is "not found", never "forbidden" (ids are not secrets, and a
 // different answer would say that the id exists).
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { joinedCounts } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
@@ -60,29 +61,38 @@ export function filterProblem(f: FileFilter, templates: readonly string[]): stri
 }
 
 function summaryQuery(engine: Engine, firmId: string) {
-  return engine.db
-    .selectFrom('files')
-    .leftJoin('runs', 'runs.id', 'files.run_id')
-    .select([
-      'files.id',
-      'files.name',
-      'files.template',
-      'files.status',
-      'files.received_at',
-      'files.started_at',
-      'files.finished_at',
-      'files.acknowledged_at',
-      'files.message',
-      'files.run_id',
-      'files.job_id',
-      'runs.rows_total',
-      'runs.rows_created',
-      'runs.rows_updated',
-      'runs.rows_unchanged',
-      'runs.rows_rejected',
-    ])
-    .where('files.firm_id', '=', firmId)
-    .where('files.folder', '=', 'Import');
+  return (
+    engine.db
+      .selectFrom('files')
+      // A file's run is linked when the file ends; while it runs, its run is found by file_id, and its
+      // counts are those of the batches committed so far.
+      .leftJoin('runs', (j) =>
+        j.on(
+          sql<boolean>`runs.id = coalesce(files.run_id, (select max(r2.id) from runs r2 where r2.file_id = files.id))`,
+        ),
+      )
+      .select([
+        'files.id',
+        'files.name',
+        'files.template',
+        'files.status',
+        'files.received_at',
+        'files.started_at',
+        'files.finished_at',
+        'files.acknowledged_at',
+        'files.message',
+        'files.run_id',
+        'files.job_id',
+        'runs.id as current_run_id',
+        'runs.rows_total',
+        'runs.rows_created',
+        'runs.rows_updated',
+        'runs.rows_unchanged',
+        'runs.rows_rejected',
+      ])
+      .where('files.firm_id', '=', firmId)
+      .where('files.folder', '=', 'Import')
+  );
 }
 
 type SummaryRow = Awaited<ReturnType<ReturnType<typeof summaryQuery>['execute']>>[number];
@@ -98,7 +108,7 @@ function toSummary(r: SummaryRow): FileSummary {
     finishedAt: r.finished_at,
     acknowledgedAt: r.acknowledged_at,
     message: r.message,
-    runId: r.run_id,
+    runId: r.run_id ?? (r.current_run_id === null ? null : Number(r.current_run_id)),
     jobId: r.job_id,
     rows: joinedCounts(r),
   };

@@ -22,3 +22,17 @@ export const firmObjectParams = {
   },
   required: ['firm', 'id'],
 } as const;
+
+/** The usual error answers of a route. */
+export const errorResponses = { 400: errorBody, 401: errorBody, 404: errorBody } as const;
+
+/** A download's answers: the file in one of `types` (200), or the usual JSON errors. */
+export function downloadResponses(description: string, ...types: string[]) {
+  return {
+    200: {
+      description,
+      content: Object.fromEntries(types.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+    },
+    ...errorResponses,
+  };
+}

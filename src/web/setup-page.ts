@@ -11,7 +11,7 @@ import { localText } from '../time/zones.js';
 import type { User } from './accounts.js';
 import { asBadRequest, HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
 import { type Html, html } from './html.js';
-import { num, page, statusBadge } from './layout.js';
+import { num, page, statusBadge, when } from './layout.js';
 import { firmFor, intParam } from './scope.js';
 
 type Form = Record<string, string | undefined>;
@@ -32,6 +32,17 @@ function formOf(body: unknown): Form {
     form[k] = v;
   }
   return form;
+}
+
+/** What a notification told of: the file that needs attention, or the run that finished. */
+function aboutOf(event: string, payload: string): string {
+  let p: Record<string, unknown> = {};
+  try {
+    p = JSON.parse(payload) as Record<string, unknown>;
+  } catch {}
+  if (event === 'attention' && typeof p.file === 'string') return `${p.file} needs attention (${p.status})`;
+  const run = `${p.kind === 'export' ? 'export' : 'import'} run ${p.jobId ?? '?'}`;
+  return event === 'attention' ? `${run} failed` : `${run} finished`;
 }
 
 /** The line shown after a change was made, from the page's ?done= code (never text from the link). */
@@ -104,7 +115,7 @@ export async function registerSetupPage(app: FastifyInstance, ctx: WebContext): 
     const notify = await getNotifySettings(engine.db, firm.id);
     const sent = await engine.db
       .selectFrom('notifications')
-      .select(['created_at', 'event', 'target', 'status', 'last_error'])
+      .select(['created_at', 'event', 'target', 'status', 'last_error', 'payload'])
       .where('firm_id', '=', firm.id)
       .orderBy('id', 'desc')
       .limit(10)
@@ -178,8 +189,8 @@ ${notify.webhookSecret ? html`<p>Signing secret: <code>${notify.webhookSecret}</
 ${
   sent.length === 0
     ? ''
-    : html`<h3>Recent notifications</h3><table><thead><tr><th>When</th><th>Event</th><th>To</th><th>Outcome</th></tr></thead><tbody>
-${sent.map((n) => html`<tr><td>${n.created_at.replace('T', ' ').slice(0, 16)} UTC</td><td>${n.event === 'attention' ? 'needs attention' : 'run completed'}</td><td>${n.target}</td><td>${n.status}${n.last_error ? html`<br><span class="muted">${n.last_error}</span>` : ''}</td></tr>`)}
+    : html`<h3>Recent notifications</h3><table><thead><tr><th>When</th><th>About</th><th>To</th><th>Outcome</th></tr></thead><tbody>
+${sent.map((n) => html`<tr><td>${when(n.created_at, firm.timezone)}</td><td>${aboutOf(n.event, n.payload)}</td><td>${n.target}</td><td>${n.status}${n.last_error ? html`<br><span class="muted">${n.last_error}</span>` : ''}</td></tr>`)}
 </tbody></table>`
 }</div>`;
     return sendHtml(reply, page(c, 'Setup', 'setup', body), refused ? 400 : 200);

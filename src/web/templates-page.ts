@@ -15,6 +15,7 @@ import type { User } from './accounts.js';
 import { HttpError, notFound, pageContext, sendHtml, type WebContext } from './app.js';
 import { html } from './html.js';
 import { page } from './layout.js';
+import { downloadResponses, errorResponses } from './schemas.js';
 import { firmFor } from './scope.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -165,6 +166,7 @@ export async function registerTemplateApi(
               },
             },
           },
+          401: errorResponses[401],
         },
       },
     },
@@ -194,7 +196,7 @@ export async function registerTemplateApi(
           properties: { firm: { type: 'string' }, name: { type: 'string' } },
           required: ['firm', 'name'],
         },
-        produces: ['text/csv'],
+        response: downloadResponses('the template: its header and one sample row', 'text/csv'),
       },
     },
     async (req, reply) => {
@@ -216,7 +218,11 @@ export async function registerTemplateApi(
           properties: { firm: { type: 'string' }, name: { type: 'string' } },
           required: ['firm', 'name'],
         },
-        produces: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+        response: downloadResponses(
+          'the list',
+          'text/csv',
+          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        ),
       },
     },
     async (req, reply) =>
