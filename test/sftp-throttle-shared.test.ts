@@ -1,5 +1,6 @@
 // SFTP's failed logins are counted in the store, so two nodes (two servers on one store, each with its
-// own in-process throttle) together allow the limit once, not once each; in parallel too.
+// own in-process throttle) together allow the limit once, not once each; in parallel too. The right
+// password sent in parallel, more times than the limit, waits its turn and gets in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AuthContext } from 'ssh2';
@@ -46,6 +47,26 @@ for (const kind of ENGINES) {
         (await decideThrottledLogin(site, password('right password here'), nodeA, '203.0.113.8')).kind,
         'accept',
       );
+    });
+
+    test('the right password sent at once to two nodes, more times than the limit: every one gets in', async () => {
+      const site = ledgerSite(s.engine, openFileStore(s.engine, s.dataDir));
+      const nodes = [0, 1].map(() => new LoginThrottle({ maxFailedLogins: 5, failWindowMs: 60_000 }));
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          decideThrottledLogin(site, password('right password here'), nodes[i % 2], '192.0.2.44'),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.kind),
+        Array(16).fill('accept'),
+      );
+      const left = await s.engine.db
+        .selectFrom('login_failures')
+        .select('id')
+        .where('address', '=', 'sftp:192.0.2.44')
+        .execute();
+      assert.equal(left.length, 0, 'a good login leaves nothing counted');
     });
 
     test('attempts sent at once to two nodes: at most the limit are checked', async () => {

@@ -1199,6 +1199,19 @@ for (const kind of ENGINES) {
       const checked = answers.filter((a) => a.status === 401).length;
       assert.ok(checked <= 5, `${checked} passwords were checked; at most 5 may be`);
       assert.equal(answers.filter((a) => a.status === 429).length, 12 - checked);
+      // The right password sent at once, more times than the limit, is not throttled: each waits its turn.
+      await addUser(s.engine, { email: 'many@acme.example', firmId: 'acme', password: PASSWORD });
+      const many = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          b.request('POST', '/login', {
+            form: { _csrf: csrf, email: 'many@acme.example', password: PASSWORD },
+          }),
+        ),
+      );
+      assert.deepEqual(
+        many.map((a) => a.status),
+        Array(8).fill(303),
+      );
     });
   });
 }

@@ -9,6 +9,7 @@ import * as m0004 from './migrations/0004-no-change-index.js';
 import * as m0005 from './migrations/0005-hot-updates.js';
 import * as m0006 from './migrations/0006-accounts.js';
 import * as m0007 from './migrations/0007-notifications.js';
+import * as m0008 from './migrations/0008-login-attempts.js';
 
 const migrations = {
   '0001-initial': m0001,
@@ -18,6 +19,7 @@ const migrations = {
   '0005-hot-updates': m0005,
   '0006-accounts': m0006,
   '0007-notifications': m0007,
+  '0008-login-attempts': m0008,
 };
 
 export async function migrate(engine: Engine): Promise<string[]> {

@@ -196,6 +196,8 @@ export interface LoginFailureTable {
   account: string;
   address: string;
   at: number;
+  /** 1 while the attempt is being checked; 0 once it failed (a success is deleted). */
+  pending: Generated<number>;
 }
 
 export interface FileCommentTable {

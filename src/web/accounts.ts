@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { usageError } from '../errors.js';
 import type { Engine } from '../store/engine.js';
 import { hashPassword, verifyPassword } from '../store/firms.js';
+import { beginAttempt, SFTP_ACCOUNT, settleAttempt } from '../store/login-attempts.js';
 
 export type Role = 'firm' | 'operator';
 
@@ -101,37 +102,17 @@ export async function login(
   const email = emailIn.trim().toLowerCase().slice(0, 320);
   const now = Date.now();
   const since = now - THROTTLE_WINDOW_MS;
-  // The attempt is written before any check, and counted with the others: attempts sent in parallel
-  // cannot all pass the count before any of them is written (they are refused, not let through).
-  const mine = await engine.db
-    .insertInto('login_failures')
-    .values({ account: email, address, at: now })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const failures = (column: 'account' | 'address', value: string) =>
-    engine.db
-      .selectFrom('login_failures')
-      .select(['id', 'at'])
-      .where(column, '=', value)
-      .where('at', '>', since)
-      .where('id', '!=', mine.id)
-      .orderBy('at', 'desc')
-      .limit(Math.max(THROTTLE.account, THROTTLE.address))
-      .execute();
-  const [byAccount, byAddress] = await Promise.all([
-    failures('account', email),
-    failures('address', address),
-  ]);
-  const over = (rows: { at: number }[], limit: number) =>
-    rows.length >= limit
-      ? Math.max(1, Math.ceil((Number(rows[limit - 1].at) + THROTTLE_WINDOW_MS - now) / 1000))
-      : 0;
-  const wait = Math.max(over(byAccount, THROTTLE.account), over(byAddress, THROTTLE.address));
-  if (wait > 0) {
-    // A refused attempt does not count: the wait ends when the oldest failure leaves the window.
-    await engine.db.deleteFrom('login_failures').where('id', '=', mine.id).execute();
-    return { ok: false, reason: 'throttled', retryAfterS: wait };
-  }
+  // Counted in the store before the password is checked (store/login-attempts.ts): every node counts
+  // together, and attempts sent at once cannot all be checked.
+  const attempt = await beginAttempt(
+    engine,
+    {
+      account: { value: email, limit: THROTTLE.account },
+      address: { value: address, limit: THROTTLE.address },
+    },
+    THROTTLE_WINDOW_MS,
+  );
+  if ('throttled' in attempt) return { ok: false, reason: 'throttled', retryAfterS: attempt.retryAfterS };
   const row = await engine.db
     .selectFrom('users')
     .select(['id', 'email', 'role', 'firm_id', 'password_hash', 'disabled'])
@@ -140,15 +121,21 @@ export async function login(
   // An unknown account costs as much as a known one: no timing tells which e-mails exist.
   const good = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
   if (!row || !good || row.disabled) {
+    await settleAttempt(engine, attempt.id, true);
     // Old failures go as new ones come: the table stays small.
     await engine.db
       .deleteFrom('login_failures')
       .where('at', '<', since)
-      .where('account', '!=', 'sftp') // SFTP's, kept for its own window (server/site-backend.ts)
+      .where('account', '!=', SFTP_ACCOUNT) // SFTP's are kept for its own window
       .execute();
     return { ok: false, reason: 'invalid' };
   }
-  await engine.db.deleteFrom('login_failures').where('account', '=', email).execute();
+  await settleAttempt(engine, attempt.id, false);
+  await engine.db
+    .deleteFrom('login_failures')
+    .where('account', '=', email)
+    .where('pending', '=', 0)
+    .execute();
   const session = secret('s_');
   await engine.db
     .insertInto('sessions')
