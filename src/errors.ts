@@ -66,3 +66,15 @@ export const outputRefused = (option: string, target: string, why: string) =>
 export function isCaseportError(e: unknown): e is CaseportError {
   return e instanceof CaseportError;
 }
+
+/**
+ * Why something failed, as a firm may read it: a system error names what failed and its code, not the
+ * server's paths (those stay in the logs); any other error its message.
+ */
+export function publicReason(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const sys = e as NodeJS.ErrnoException;
+  if (typeof sys.code === 'string' && /^E[A-Z0-9]+$/.test(sys.code) && (sys.path || sys.syscall))
+    return `the server could not use its working folder (${sys.syscall ? `${sys.syscall}: ` : ''}${sys.code})`;
+  return e.message;
+}

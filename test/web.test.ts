@@ -1185,6 +1185,44 @@ for (const kind of ENGINES) {
       assert.match(String(big.body.message), /must be <= 2147483647/);
     });
 
+    test('fifth review: a failed export is marked failed without server paths; a 400 page is not "something went wrong"; a late form without Referer returns to its page', async () => {
+      const now = new Date().toISOString();
+      const job = await s.engine.db
+        .insertInto('jobs')
+        .values({
+          firm_id: 'acme',
+          task_id: null,
+          trigger: 'schedule',
+          kind: 'export',
+          due_at: now,
+          status: 'done',
+          message: 'stopped after 5 attempts: the server could not use its working folder (mkdir: ENOTDIR)',
+          created_at: now,
+          started_at: now,
+          finished_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const ann = await signedIn('ann@acme.example');
+      const done = await ann.get('/f/acme/completed');
+      const section = new RegExp(`Export run ${job.id}[\\s\\S]*?</section>`).exec(done.text)?.[0] ?? '';
+      assert.match(section, /badge failed/);
+      assert.match(section, /The export failed: no file was made/);
+      assert.doesNotMatch(section, /No file was waiting/);
+
+      const bad = await ann.get('/f/acme/attention?template=x&template=y');
+      assert.equal(bad.status, 400);
+      assert.doesNotMatch(bad.text, /Something went wrong/);
+
+      const file = await incompleteFile('acme', 'company_Details_import_20261129.csv', 1);
+      const pageText = (await ann.get(`/f/acme/files/${file}`)).text;
+      await s.engine.db.deleteFrom('sessions').execute();
+      const late = await ann.request('POST', `/f/acme/files/${file}/comments`, {
+        form: { _csrf: csrfOf(pageText), body: 'no referer' },
+      });
+      assert.equal(late.location, `/login?next=${encodeURIComponent(`/f/acme/files/${file}`)}`);
+    });
+
     test('sign-in attempts sent in parallel are throttled like attempts one after another', async () => {
       await addUser(s.engine, { email: 'par@acme.example', firmId: 'acme', password: PASSWORD });
       const b = new Browser(base);

@@ -4,6 +4,7 @@
 // notifier: claimed (a conditional update, so two processes never send the same one), sent, and marked
 // sent, or retried with a back-off and at last marked failed with the reason.
 import { createHmac, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Kysely, Transaction } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -12,6 +13,11 @@ import type { Engine } from '../store/engine.js';
 import type { Database } from '../store/schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** nodemailer's own reading of an smtp:// URL into transport options. */
+const { parseConnectionUrl } = createRequire(import.meta.url)('nodemailer/lib/shared/index.js') as {
+  parseConnectionUrl: (url: string) => Record<string, unknown>;
+};
 
 export type NotifyEvent = 'attention' | 'completed';
 
@@ -40,14 +46,13 @@ export async function getNotifySettings(db: Db, firmId: string): Promise<NotifyS
 }
 
 /** The channels as they will be stored, or a USAGE error naming the bad address or URL. */
-export function checkNotifySettings(o: { emails: string; webhookUrl: string }): {
+export function checkNotifySettings(o: { emails: string | string[]; webhookUrl: string }): {
   emails: string[];
   url: string;
 } {
-  const emails = o.emails
-    .split(/[\s,;]+/)
-    .map((e) => e.trim().toLowerCase())
-    .filter(Boolean);
+  // Text (a form) is split at commas, semicolons and spaces; a list (the API) is taken entry by entry.
+  const given = Array.isArray(o.emails) ? o.emails : o.emails.split(/[\s,;]+/);
+  const emails = [...new Set(given.map((e) => e.trim().toLowerCase()).filter(Boolean))];
   const bad = emails.find((e) => !EMAIL.test(e));
   if (bad) throw usageError(`"${bad}" is not an e-mail address`);
   if (emails.length > 20) throw usageError('at most 20 e-mail addresses');
@@ -61,6 +66,10 @@ export function checkNotifySettings(o: { emails: string; webhookUrl: string }): 
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       throw usageError('a webhook URL is http:// or https://');
+    if (u.username || u.password)
+      throw usageError(
+        'a webhook URL may not hold a user name or password: the signature tells the receiver it is Caseport',
+      );
   }
   return { emails, url };
 }
@@ -69,7 +78,7 @@ export function checkNotifySettings(o: { emails: string; webhookUrl: string }): 
 export async function setNotifySettings(
   engine: Engine,
   firmId: string,
-  o: { emails: string; webhookUrl: string },
+  o: { emails: string | string[]; webhookUrl: string },
 ): Promise<NotifySettings> {
   const { emails, url } = checkNotifySettings(o);
   const before = await getNotifySettings(engine.db, firmId);
@@ -180,8 +189,12 @@ function mailOf(event: string, p: Record<string, unknown>): { subject: string; t
 /** How long a claim on a notification lasts: longer than any send can take (webhook and SMTP limits). */
 const CLAIM_MS = 10 * 60_000;
 const WEBHOOK_TIMEOUT_MS = 10_000;
-/** At most this many notifications are in flight in one process. */
-const IN_FLIGHT = 20;
+/** At most this many notifications of each channel are in flight in one process: slow e-mails never
+ * hold up webhooks, nor webhooks e-mails. */
+const IN_FLIGHT = 10;
+/** An SMTP server silent this long fails the send. */
+export const SMTP_SILENCE_MS = 30_000;
+const CHANNELS = ['email', 'webhook'] as const;
 
 /**
  * Delivers due notifications until stopped (the server runs one in each process). Each is claimed by a
@@ -191,7 +204,7 @@ const IN_FLIGHT = 20;
  */
 export class Notifier {
   private transport: nodemailer.Transporter | undefined;
-  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly inFlight = new Map<number, { channel: string; sending: Promise<void> }>();
   private readonly stopping = new AbortController();
   constructor(
     private readonly engine: Engine,
@@ -199,15 +212,19 @@ export class Notifier {
     private readonly mail: MailConfig | undefined = mailConfigFromEnv(),
   ) {
     if (mail)
-      this.transport = nodemailer.createTransport(mail.url, {
+      this.transport = nodemailer.createTransport({
         // Bounded, well inside a claim: a server that stops answering fails the send, to be retried.
+        // (Given with a URL, nodemailer takes the URL's options only: the URL is read into options here,
+        // and its query, e.g. ?socketTimeout=60000, still has the last word.)
         connectionTimeout: 10_000,
         greetingTimeout: 10_000,
-        socketTimeout: 30_000,
+        socketTimeout: SMTP_SILENCE_MS,
+        dnsTimeout: 10_000,
+        ...parseConnectionUrl(mail.url),
       } as nodemailer.TransportOptions);
   }
 
-  /** Claims what is due now and starts sending it; returns the sends started. */
+  /** Claims what is due now, up to `limit` of each channel less those in flight, and starts sending it. */
   private async start(limit: number): Promise<Promise<void>[]> {
     const now = Date.now();
     // A process that died while sending leaves its claims: they are pending again when the claim ends.
@@ -217,31 +234,35 @@ export class Notifier {
       .where('status', '=', 'sending')
       .where('next_at', '<', now)
       .execute();
-    if (limit <= 0) return [];
-    const due = await this.engine.db
-      .selectFrom('notifications')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_at', '<=', now)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
     const started: Promise<void>[] = [];
-    for (const d of due) {
-      const id = Number(d.id);
-      if (this.inFlight.has(id)) continue;
-      const claimed = await this.engine.db
-        .updateTable('notifications')
-        .set({ status: 'sending', attempts: d.attempts + 1, next_at: now + CLAIM_MS })
-        .where('id', '=', d.id)
+    for (const channel of CHANNELS) {
+      const busy = [...this.inFlight.values()].filter((f) => f.channel === channel).length;
+      if (limit - busy <= 0) continue;
+      const due = await this.engine.db
+        .selectFrom('notifications')
+        .selectAll()
         .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) === 0) continue;
-      const sending = this.deliver(d, d.attempts + 1)
-        .catch((e) => this.log.warn({ err: e, id }, 'notifier: the store failed; the claim will end'))
-        .finally(() => this.inFlight.delete(id));
-      this.inFlight.set(id, sending);
-      started.push(sending);
+        .where('channel', '=', channel)
+        .where('next_at', '<=', now)
+        .orderBy('id')
+        .limit(limit - busy)
+        .execute();
+      for (const d of due) {
+        const id = Number(d.id);
+        if (this.inFlight.has(id)) continue;
+        const claimed = await this.engine.db
+          .updateTable('notifications')
+          .set({ status: 'sending', attempts: d.attempts + 1, next_at: now + CLAIM_MS })
+          .where('id', '=', d.id)
+          .where('status', '=', 'pending')
+          .executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) === 0) continue;
+        const sending = this.deliver(d, d.attempts + 1)
+          .catch((e) => this.log.warn({ err: e, id }, 'notifier: the store failed; the claim will end'))
+          .finally(() => this.inFlight.delete(id));
+        this.inFlight.set(id, { channel, sending });
+        started.push(sending);
+      }
     }
     return started;
   }
@@ -329,7 +350,7 @@ export class Notifier {
   async run(signal: AbortSignal, everyMs = 1000, graceMs = 5000): Promise<void> {
     while (!signal.aborted) {
       try {
-        await this.start(IN_FLIGHT - this.inFlight.size);
+        await this.start(IN_FLIGHT);
       } catch (e) {
         this.log.warn({ err: e }, 'notifier: the store failed; trying again');
       }
@@ -338,7 +359,8 @@ export class Notifier {
     // Webhooks under way are cut short (retried later); an e-mail has `graceMs` to finish, then its
     // claim lets another process retry it when the claim ends.
     this.stopping.abort();
-    await Promise.race([Promise.allSettled(this.inFlight.values()), sleep(graceMs)]);
+    const sending = [...this.inFlight.values()].map((f) => f.sending);
+    await Promise.race([Promise.allSettled(sending), sleep(graceMs)]);
     this.transport?.close();
   }
 }

@@ -145,6 +145,14 @@ function refererPath(req: FastifyRequest): string | undefined {
   }
 }
 
+/** The page a form posted to `url` is on, when the browser sent no Referer. */
+function formPage(url: string): string | undefined {
+  const path = url.split('?')[0];
+  const m = /^\/f\/[^/]+\/(?:setup|files\/\d+)/.exec(path);
+  if (m) return safeNext(m[0]);
+  return path.startsWith('/account') ? '/account' : undefined;
+}
+
 /** Errors Fastify meets before a route (an address with bad percent-encoding): said like any other. */
 export function frameworkError(_err: Error, req: FastifyRequest, reply: FastifyReply) {
   const message = 'The address is not valid: it has a character or percent-encoding that cannot be read.';
@@ -319,7 +327,7 @@ export async function registerWeb(app: FastifyInstance, ctx: WebContext): Promis
       }
       if (status === 401) {
         // Back to where the user was: the page itself, or for a form, the page the form was on.
-        const back = req.method === 'GET' ? req.url : refererPath(req);
+        const back = req.method === 'GET' ? req.url : (refererPath(req) ?? formPage(req.url));
         return reply.redirect(
           back && back !== '/' ? `/login?next=${encodeURIComponent(back)}` : '/login',
           303,

@@ -89,11 +89,20 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 
 export function errorPage(ctx: PageContext | undefined, status: number, message: string): Html {
   const body = html`<p class="error" role="alert">${message}</p><p><a href="/">Back to the start</a></p>`;
+  // The request's fault (4xx) is not "something went wrong" on our side.
+  const title =
+    status === 404
+      ? 'Not found'
+      : status === 403
+        ? 'Not allowed'
+        : status < 500
+          ? 'That request cannot be answered'
+          : 'Something went wrong';
   if (!ctx) {
     return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} · Caseport</title>
-<link rel="stylesheet" href="/assets/app.css"></head><body class="login"><main id="main" class="card narrow"><h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1>${body}</main></body></html>`;
+<link rel="stylesheet" href="/assets/app.css"></head><body class="login"><main id="main" class="card narrow"><h1>${title}</h1>${body}</main></body></html>`;
   }
-  return page(ctx, status === 404 ? 'Not found' : 'Something went wrong', 'file', body);
+  return page(ctx, title, 'file', body);
 }
 
 /** A time as the firm reads it (its time zone, named), with UTC in the tooltip. */
@@ -190,7 +199,7 @@ th { background:#eef1f6; font-weight:600; font-size:13px; color:var(--muted); }
 td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; background:#e8ebf1; }
 .badge.completed { background:#dff3e7; color:var(--ok); } .badge.incomplete { background:#fdf0d9; color:var(--warn); }
-.badge.interrupted { background:#fbe1df; color:var(--bad); } .badge.paused { background:#e8ebf1; color:var(--muted); }
+.badge.interrupted, .badge.failed { background:#fbe1df; color:var(--bad); } .badge.paused { background:#e8ebf1; color:var(--muted); }
 .muted { color:var(--muted); }
 .error { color:var(--bad); background:#fbe1df; padding:8px 12px; border-radius:6px; }
 strong.bad { color:var(--bad); }

@@ -44,6 +44,9 @@ const SECTION_TITLES: Record<string, string> = {
   cases: 'Cases',
 };
 
+/** An export run that ended with a reason ended without its file. */
+const failedExport = (j: { kind: string; message: string | null }) => j.kind === 'export' && !!j.message;
+
 /** A line cut to `n` characters, with an ellipsis when cut. */
 const clip = (text: string, n: number) => (text.length <= n ? text : `${text.slice(0, n - 1)}…`);
 
@@ -288,14 +291,16 @@ ${refused && refused.comment === undefined ? html`<p class="error" role="alert">
           )
         : html`${jobs.map(
             (j) => html`<section class="card" aria-labelledby="job-${j.id}">
-<h2 id="job-${j.id}">${j.kind === 'export' ? 'Export' : 'Import'} run ${j.id} <span class="muted">· ${TRIGGERS[j.trigger] ?? j.trigger}</span></h2>
+<h2 id="job-${j.id}">${j.kind === 'export' ? 'Export' : 'Import'} run ${j.id} <span class="muted">· ${TRIGGERS[j.trigger] ?? j.trigger}</span>${failedExport(j) ? html` ${statusBadge('failed')}` : ''}</h2>
 <dl class="facts"><dt>Started</dt><dd>${when(j.startedAt ?? j.dueAt, firm.timezone)}</dd>
 <dt>Ended</dt><dd>${when(j.finishedAt, firm.timezone)}</dd>
 <dt>Duration</dt><dd>${duration(j.startedAt ?? j.dueAt, j.finishedAt)}</dd>
 <dt>Files</dt><dd>${num(j.files.length)}</dd>${j.message ? html`<dt>Message</dt><dd>${j.message}</dd>` : ''}</dl>
 ${
   j.files.length === 0
-    ? html`<p class="muted">No file was waiting for this run.</p>`
+    ? failedExport(j)
+      ? html`<p class="error">The export failed: no file was made. It runs again at its next scheduled time.</p>`
+      : html`<p class="muted">No file was waiting for this run.</p>`
     : html`<table><thead><tr><th>File</th><th>Status</th><th class="n">Rows</th><th class="n">Created</th><th class="n">Updated</th><th class="n">Unchanged</th><th class="n">Rejected</th></tr></thead><tbody>
 ${j.files.map(
   (

@@ -242,7 +242,7 @@ export async function registerSetupApi(
           ? await asBadRequest(async () => {
               const now = await getNotifySettings(engine.db, firm.id);
               const next = {
-                emails: (b.notifyEmails ?? now.emails).join(','),
+                emails: b.notifyEmails ?? now.emails,
                 webhookUrl: b.webhookUrl === undefined ? (now.webhookUrl ?? '') : (b.webhookUrl ?? ''),
               };
               checkNotifySettings(next);

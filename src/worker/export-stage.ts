@@ -3,7 +3,7 @@
 // mark, while the task's lease is still ours. A failure leaves no file and an unmoved mark.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isCaseportError } from '../errors.js';
+import { isCaseportError, publicReason } from '../errors.js';
 import { exportFile } from '../export/index.js';
 import { freeOutputName, storeOutput } from '../ledger/files.js';
 import { exportJobLeaseName, finishJob, type JobRow, postponeJob, retryJob } from '../ledger/jobs.js';
@@ -64,7 +64,7 @@ export async function runExportStage(ctx: StageContext, job: JobRow): Promise<Ex
     const again = await retryJob(engine, job, why);
     return { kind: again === 'retry' ? 'retry' : 'failed', message: why };
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = publicReason(e);
     if (isCaseportError(e) && e.code === 'LEASE_LOST') return { kind: 'failed', message: why };
     const again = await retryJob(engine, job, why).catch(() => 'retry' as const);
     return { kind: again === 'retry' ? 'retry' : 'failed', message: why };
