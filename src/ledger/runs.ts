@@ -35,6 +35,15 @@ export function countsOf(run: Selectable<RunTable>): RowCounts {
   };
 }
 
+/** A run's count columns, to select through a join of runs; read them back with joinedCounts. */
+export const RUN_COUNT_COLUMNS = [
+  'runs.rows_total',
+  'runs.rows_created',
+  'runs.rows_updated',
+  'runs.rows_unchanged',
+  'runs.rows_rejected',
+] as const;
+
 /** The counts of a run read through an outer join (null where the file has no run yet). */
 export function joinedCounts(r: {
   rows_total: number | null;

@@ -1,7 +1,7 @@
 // The run reports of the product, read from the ledger: what needs attention (Incomplete and Interrupted
 // files not yet acknowledged), completed files, and every file, newest first, with its run's counts.
 import type { Engine } from '../store/engine.js';
-import { joinedCounts } from './runs.js';
+import { joinedCounts, RUN_COUNT_COLUMNS } from './runs.js';
 
 export type RunsView = 'all' | 'need-attention' | 'completed';
 
@@ -41,11 +41,7 @@ export async function fileReports(
       'files.finished_at',
       'files.attempts',
       'files.message',
-      'runs.rows_total',
-      'runs.rows_created',
-      'runs.rows_updated',
-      'runs.rows_unchanged',
-      'runs.rows_rejected',
+      ...RUN_COUNT_COLUMNS,
     ])
     .where('files.firm_id', '=', firmId)
     .where('files.folder', '=', 'Import');

@@ -3,7 +3,7 @@
 // different answer would say that the id exists).
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
-import { joinedCounts } from '../ledger/runs.js';
+import { joinedCounts, RUN_COUNT_COLUMNS } from '../ledger/runs.js';
 import type { Engine } from '../store/engine.js';
 
 export const ATTENTION_STATUSES = ['incomplete', 'interrupted'] as const;
@@ -84,11 +84,7 @@ function summaryQuery(engine: Engine, firmId: string) {
         'files.run_id',
         'files.job_id',
         'runs.id as current_run_id',
-        'runs.rows_total',
-        'runs.rows_created',
-        'runs.rows_updated',
-        'runs.rows_unchanged',
-        'runs.rows_rejected',
+        ...RUN_COUNT_COLUMNS,
       ])
       .where('files.firm_id', '=', firmId)
       .where('files.folder', '=', 'Import')
@@ -332,11 +328,7 @@ export async function completedJobs(
             'files.name',
             'files.status',
             'files.template',
-            'runs.rows_total',
-            'runs.rows_created',
-            'runs.rows_updated',
-            'runs.rows_unchanged',
-            'runs.rows_rejected',
+            ...RUN_COUNT_COLUMNS,
           ])
           .where('files.firm_id', '=', firmId)
           .where('files.job_id', 'in', ids)
