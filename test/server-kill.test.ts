@@ -14,8 +14,7 @@ import { caseport, type ServerProcess, startProcess, waitFor } from './server-pr
 
 const employers = templateNamed('company_Details_import');
 const FIRMS = ['k1', 'k2'];
-// Enough work that the kills land mid-file: imports got faster (issue 12), and 6,000 rows could finish
-// within four kill cycles.
+// Enough work for many kills: each worker is killed shortly after its first committed batch.
 const ROWS = 15_000;
 const KILLS = 20;
 
@@ -74,11 +73,28 @@ for (const kind of ENGINES) {
           .where('folder', '=', 'Import')
           .where('status', 'in', ['queued', 'running'])
           .execute();
+      // Rows committed so far, over every run: each worker is killed at a random moment shortly after it
+      // has committed a batch, so every kill lands mid-work however fast the machine imports.
+      const progress = async () =>
+        Number(
+          (
+            await s.engine.db
+              .selectFrom('runs')
+              .select((e) => e.fn.sum<number>('checkpoint_row').as('n'))
+              .executeTakeFirst()
+          )?.n ?? 0,
+        );
       let kills = 0;
       for (; kills < KILLS && (await pending()).length > 0; kills++) {
+        const before = await progress();
         const w = await startProcess(g, ['worker'], env);
         procs.push(w);
-        await new Promise((r) => setTimeout(r, 150 + Math.random() * 900));
+        await waitFor(
+          'the worker to commit a batch',
+          async () => (await progress()) > before || (await pending()).length === 0,
+          60_000,
+        );
+        await new Promise((r) => setTimeout(r, Math.random() * 100));
         await w.stop('SIGKILL');
       }
       const last = await startProcess(g, ['worker'], env);
