@@ -608,7 +608,7 @@ export async function registerApi(app: FastifyInstance, ctx: WebContext): Promis
           const { firm, file } = await fileOr404(req.user, req.params);
           const refused = notAcknowledgeable(file);
           if (refused) throw new HttpError(409, refused);
-          const after = await acknowledge(engine, firm.id, file.id);
+          const after = await acknowledge(engine, firm.id, file);
           if (!after) throw notFound('No such file');
           return after;
         },

@@ -264,7 +264,7 @@ ${refused && refused.comment === undefined ? html`<p class="error" role="alert">
       if (!file) throw notFound('There is no such file.');
       const refused = notAcknowledgeable(file);
       if (refused) return filePage(req, reply, firm, file, 1, { problem: refused });
-      await acknowledge(engine, firm.id, file.id);
+      await acknowledge(engine, firm.id, file);
       return reply.redirect(`/f/${encodeURIComponent(firm.id)}/attention`, 303);
     },
   );

@@ -236,23 +236,22 @@ export async function addComment(
   return { id: Number(r.id), author, body, createdAt };
 }
 
-/**
- * Acknowledges an Interrupted or Incomplete file: it leaves Need Attention and stays findable. Undefined
- * if the firm has no such file; the file as it is otherwise (acknowledging twice keeps the first time).
- */
 /** Why a file cannot be acknowledged (only a file that needs attention can be), or undefined. */
 export function notAcknowledgeable(file: FileSummary): string | undefined {
   if ((ATTENTION_STATUSES as readonly string[]).includes(file.status)) return undefined;
   return `Only an Interrupted or Incomplete file can be acknowledged; this one is ${file.status}.`;
 }
 
+/**
+ * Acknowledges an Interrupted or Incomplete file of the firm (the caller has read it): it leaves Need
+ * Attention and stays findable. The file as it is after (acknowledging twice keeps the first time).
+ */
 export async function acknowledge(
   engine: Engine,
   firmId: string,
-  fileId: number,
+  file: FileSummary,
 ): Promise<FileSummary | undefined> {
-  const file = await fileOf(engine, firmId, fileId);
-  if (!file) return undefined;
+  const fileId = file.id;
   if ((ATTENTION_STATUSES as readonly string[]).includes(file.status) && !file.acknowledgedAt) {
     const at = new Date().toISOString();
     await engine.db

@@ -206,7 +206,7 @@ ${sent.map((n) => html`<tr><td>${when(n.created_at, firm.timezone)}</td><td>${ab
   const change = async (
     req: FastifyRequest<{ Params: P }>,
     reply: FastifyReply,
-    section: (firm: Firm) => Refused['section'],
+    section: Refused['section'],
     act: (firm: Firm, form: Form) => Promise<string>,
   ) => {
     const firm = await operatorFirm(ctx, req.user, req.params.firm);
@@ -214,114 +214,74 @@ ${sent.map((n) => html`<tr><td>${when(n.created_at, firm.timezone)}</td><td>${ab
     try {
       form = formOf(req.body);
       const done = await asBadRequest(() => act(firm, form));
-      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/setup?done=${done}#${section(firm)}`, 303);
+      return reply.redirect(`/f/${encodeURIComponent(firm.id)}/setup?done=${done}#${section}`, 303);
     } catch (e) {
       if (!(e instanceof HttpError) || e.status !== 400) throw e;
       const message = e.message[0].toUpperCase() + e.message.slice(1);
-      return render(req, reply, firm, { refused: { section: section(firm), message, form } });
+      return render(req, reply, firm, { refused: { section, message, form } });
     }
   };
   const opts = { ...hide, preHandler: app.csrfProtection };
 
   app.post<{ Params: P }>('/f/:firm/setup/settings', opts, (req, reply) =>
-    change(
-      req,
-      reply,
-      () => 'settings',
-      async (firm, f) => {
-        const limit = (f.recordLimit ?? '').trim().replace(/[,_\s]/g, '');
-        if (limit !== '' && !/^\d{1,10}$/.test(limit))
-          throw new HttpError(
-            400,
-            `The allowance is a whole number of records from 0 to ${num(MAX_RECORD_LIMIT)}, or empty for unlimited.`,
-          );
-        const format =
-          f.dateFormat === 'YYYY-MM-DD'
-            ? 'YYYY-MM-DD'
-            : f.dateFormat === 'MM/DD/YYYY'
-              ? 'MM/DD/YYYY'
-              : undefined;
-        if (!format) throw new HttpError(400, 'The export date format is MM/DD/YYYY or YYYY-MM-DD.');
-        await updateFirm(engine, firm.id, {
-          zoomNoUpdate: f.zoomNoUpdate === '1',
-          timezone: (f.timezone ?? '').trim(),
-          exportDateFormat: format,
-          recordLimit: limit === '' ? null : Number(limit),
-        });
-        return 'settings';
-      },
-    ),
+    change(req, reply, 'settings', async (firm, f) => {
+      const limit = (f.recordLimit ?? '').trim().replace(/[,_\s]/g, '');
+      if (limit !== '' && !/^\d{1,10}$/.test(limit))
+        throw new HttpError(
+          400,
+          `The allowance is a whole number of records from 0 to ${num(MAX_RECORD_LIMIT)}, or empty for unlimited.`,
+        );
+      const format =
+        f.dateFormat === 'YYYY-MM-DD'
+          ? 'YYYY-MM-DD'
+          : f.dateFormat === 'MM/DD/YYYY'
+            ? 'MM/DD/YYYY'
+            : undefined;
+      if (!format) throw new HttpError(400, 'The export date format is MM/DD/YYYY or YYYY-MM-DD.');
+      await updateFirm(engine, firm.id, {
+        zoomNoUpdate: f.zoomNoUpdate === '1',
+        timezone: (f.timezone ?? '').trim(),
+        exportDateFormat: format,
+        recordLimit: limit === '' ? null : Number(limit),
+      });
+      return 'settings';
+    }),
   );
 
   app.post<{ Params: P }>('/f/:firm/setup/notifications', opts, (req, reply) =>
-    change(
-      req,
-      reply,
-      () => 'notifications',
-      async (firm, f) => {
-        await setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' });
-        return 'notifications';
-      },
-    ),
+    change(req, reply, 'notifications', async (firm, f) => {
+      await setNotifySettings(engine, firm.id, { emails: f.emails ?? '', webhookUrl: f.webhookUrl ?? '' });
+      return 'notifications';
+    }),
   );
 
   app.post<{ Params: P }>('/f/:firm/setup/tasks', opts, (req, reply) =>
-    change(
-      req,
-      reply,
-      () => 'add',
-      async (firm, f) => {
-        const t = await addTask(engine, firm.id, newTaskOf(f));
-        return `added-${t.id}`;
-      },
-    ),
+    change(req, reply, 'add', async (firm, f) => {
+      const t = await addTask(engine, firm.id, newTaskOf(f));
+      return `added-${t.id}`;
+    }),
   );
 
-  /** A change to one task: 404 for a task that is not the firm's. */
-  const taskChange =
-    (act: (firm: Firm, id: number, form: Form) => Promise<string>) =>
-    async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
-      const firm = await operatorFirm(ctx, req.user, req.params.firm);
+  /** The changes to one task, by the last part of their path, and the code of the line they leave. */
+  const taskActions: Record<
+    string,
+    [done: string, act: (firm: Firm, id: number, form: Form) => Promise<unknown>]
+  > = {
+    pause: ['paused', (f, id) => updateTask(engine, f.id, id, { paused: true })],
+    resume: ['resumed', (f, id) => updateTask(engine, f.id, id, { paused: false })],
+    schedule: ['schedule', (f, id, form) => updateTask(engine, f.id, id, { cron: (form.cron ?? '').trim() })],
+    remove: ['removed', (f, id) => removeTask(engine, f.id, id)],
+  };
+  for (const [action, [done, act]] of Object.entries(taskActions)) {
+    app.post<{ Params: P }>(`/f/:firm/setup/tasks/:id/${action}`, opts, (req, reply) => {
       const id = intParam(req.params.id);
-      if (id === undefined || !(await listTasks(engine, firm.id)).some((t) => t.id === id))
-        throw notFound('There is no such task.');
-      return change(
-        req,
-        reply,
-        () => `task-${id}`,
-        (f, form) => act(f, id, form),
-      );
-    };
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/tasks/:id/pause',
-    opts,
-    taskChange(async (f, id) => {
-      await updateTask(engine, f.id, id, { paused: true });
-      return `paused-${id}`;
-    }),
-  );
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/tasks/:id/resume',
-    opts,
-    taskChange(async (f, id) => {
-      await updateTask(engine, f.id, id, { paused: false });
-      return `resumed-${id}`;
-    }),
-  );
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/tasks/:id/schedule',
-    opts,
-    taskChange(async (f, id, form) => {
-      await updateTask(engine, f.id, id, { cron: (form.cron ?? '').trim() });
-      return `schedule-${id}`;
-    }),
-  );
-  app.post<{ Params: P }>(
-    '/f/:firm/setup/tasks/:id/remove',
-    opts,
-    taskChange(async (f, id) => {
-      await removeTask(engine, f.id, id);
-      return `removed-${id}`;
-    }),
-  );
+      return change(req, reply, `task-${id ?? 0}`, async (firm, form) => {
+        // 404 for a task that is not the firm's.
+        if (id === undefined || !(await listTasks(engine, firm.id)).some((t) => t.id === id))
+          throw notFound('There is no such task.');
+        await act(firm, id, form);
+        return `${done}-${id}`;
+      });
+    });
+  }
 }
